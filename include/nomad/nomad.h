@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/**
+ * @file nomad/nomad.h
+ * @brief The whole libnomad API: include this one header.
+ *
+ * Threads: see each subsystem's header.
+ */
+#ifndef NOMAD_NOMAD_H
+#define NOMAD_NOMAD_H
+
+#include <nomad/core.h>
+
+#endif /* NOMAD_NOMAD_H */
