@@ -56,7 +56,7 @@ LIB_CFLAGS  = -std=c11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(BASE_CPPFLAGS)
 # protoc-c's output carries its descriptors, which users of the public
 # headers need: default visibility, and the version script keeps nomad_*.
 GEN_CFLAGS  = -std=c11 $(OPT) -Wall -Werror -fPIC $(BASE_CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS)
-TEST_CFLAGS = -std=c11 $(OPT) $(WARN) $(BASE_CPPFLAGS) -Itest $(DEP_CFLAGS) $(CFLAGS)
+TEST_CFLAGS = -std=c11 $(OPT) $(WARN) $(BASE_CPPFLAGS) -Itest -I$(B)/test $(DEP_CFLAGS) $(CFLAGS)
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 DEPFLAGS    = -MMD -MP
 

@@ -102,6 +102,17 @@ nomad_err nmd_jlex_fail(struct nmd_jlex *lex, nomad_err code, const char *fmt,
 	return rc;
 }
 
+static void vfail_at_pos(struct nmd_jlex *lex, nomad_err code,
+			 const char *msg)
+{
+	nmd_seterr_at(lex->err, code, lex->name, lex->line,
+		      (unsigned)(lex->pos - lex->line_start + 1), "%s: %s",
+		      lex->name ? lex->name : "json", msg);
+	lex->state = ST_ERROR;
+	lex->tok = NMD_JT_ERROR;
+	lex->code = code;
+}
+
 /* A syntax error at the current position (not the token's start). */
 static enum nmd_jtok syntax_error(struct nmd_jlex *lex, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -279,8 +290,10 @@ static enum nmd_jtok lex_string_slow(struct nmd_jlex *lex, size_t start,
 	while (p < lex->len) {
 		unsigned char c = (unsigned char)lex->src[p];
 		if (c == '"') {
-			if (lex->scratch.oom)
-				return syntax_error(lex, "out of memory");
+			if (lex->scratch.oom) {
+				vfail_at_pos(lex, NOMAD_ENOMEM, "out of memory");
+				return NMD_JT_ERROR;
+			}
 			lex->pos = p + 1;
 			lex->str = lex->scratch.data ? lex->scratch.data : "";
 			lex->slen = lex->scratch.len;
