@@ -9,5 +9,6 @@
 #define NOMAD_NOMAD_H
 
 #include <nomad/core.h>
+#include <nomad/structs.h>
 
 #endif /* NOMAD_NOMAD_H */
