@@ -45,6 +45,9 @@ typedef Nomad__Plan nomad_plan;
 typedef Nomad__PlanResult nomad_plan_result;
 typedef Nomad__JobRegisterRequest nomad_job_register_request;
 typedef Nomad__JobDiff nomad_job_diff;
+typedef Nomad__JobListStub nomad_job_list_stub;
+typedef Nomad__NodeListStub nomad_node_list_stub;
+typedef Nomad__AllocationListStub nomad_alloc_list_stub;
 
 /* ------------------------------------------------------------------ */
 /* Any message: JSON, protobuf, copy, compare                          */

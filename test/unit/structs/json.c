@@ -369,7 +369,10 @@ NMD_TEST(test_structs_json__random_roundtrip_every_type)
 		&nomad__deployment__descriptor, &nomad__job_summary__descriptor,
 		&nomad__plan__descriptor, &nomad__plan_result__descriptor,
 		&nomad__job_register_request__descriptor,
-		&nomad__job_diff__descriptor};
+		&nomad__job_diff__descriptor,
+		&nomad__job_list_stub__descriptor,
+		&nomad__node_list_stub__descriptor,
+		&nomad__allocation_list_stub__descriptor};
 	for (size_t t = 0; t < sizeof(types) / sizeof(*types); t++)
 		for (uint64_t seed = 1; seed <= 40; seed++)
 			roundtrip_random(types[t], seed * 131 + t);
