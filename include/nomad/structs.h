@@ -324,7 +324,9 @@ enum {
  * (Type Added, Deleted, Edited or None, with field and object diffs, per
  * group and per task), as `nomad job plan` shows it. Either job may be
  * NULL (a new or a removed job). Server-set fields (indexes, version,
- * status, submit time) are not compared.
+ * status, submit time) are not compared. Task diffs carry Nomad's plan
+ * annotations ("forces create/destroy update", "forces in-place update",
+ * ...), and a group's Count field "forces create" or "forces destroy".
  *
  * @param out the diff, owned by the caller (nomad_job_diff_free())
  * @return NOMAD_OK, NOMAD_EINVAL when the two jobs have different IDs,
@@ -350,7 +352,15 @@ typedef enum nomad_update_kind {
  * to the task set, drivers, users, configs, env, artifacts, templates,
  * vault, identities, volumes and mounts, networks and ports, ephemeral
  * disk, non-network resources, combined meta, log disabling or
- * restart.render_templates is destructive; any other change is in place.
+ * restart.render_templates is destructive, and so are affinities and
+ * spreads (job, group and task) and task secrets; any other change is in
+ * place. A count change alone is NOMAD_UPDATE_INPLACE: the existing
+ * allocations follow the new version where they run while the scheduler
+ * places or stops the difference. NOMAD_UPDATE_NONE means the group and
+ * the job-level spec are unchanged apart from server-set fields; a
+ * job-level change (priority, datacenters, ...) makes every group
+ * NOMAD_UPDATE_INPLACE. Compare canonicalised jobs: "unset" and an
+ * explicit default count as different.
  *
  * @return the kind; NOMAD_UPDATE_DESTRUCTIVE when the group is missing
  *         from either job
