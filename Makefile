@@ -110,11 +110,15 @@ $(B)/$(SONAME): $(SHARED_LIB)
 $(B)/libnomad.so: $(B)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $@
 
+# The .pc names the install paths, so install writes it afresh with the
+# PREFIX it is given; build/libnomad.pc is for the default prefix.
+gen_pc = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@REQUIRES_PRIVATE@|$(DEP_PKGS)|g' pkgconfig/libnomad.pc.in > $(1)
+
 $(B)/libnomad.pc: pkgconfig/libnomad.pc.in $(B)/config.mk include/nomad/core.h
 	$(ECHO) GEN $@
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@REQUIRES_PRIVATE@|$(DEP_PKGS)|g' $< > $@
+	$(Q)$(call gen_pc,$@)
 
 # --- programs and examples: public API only, linked to the shared library --
 APP_LDFLAGS = -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lnomad $(DEP_LIBS) $(LDFLAGS)
@@ -210,7 +214,7 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnomad.so
-	install -m 644 $(B)/libnomad.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(call gen_pc,$(DESTDIR)$(PKGCONFIGDIR)/libnomad.pc)
 	for m in $(MAN_PAGES); do \
 		d=$(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m)); \
 		install -d $$d && install -m 644 $$m $$d/ || exit 1; done

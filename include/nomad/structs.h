@@ -7,7 +7,8 @@
  *
  * The types are protoc-c's structs generated from proto/structs.proto
  * (installed as <nomad/structs.pb-c.h>); fields are Nomad's JSON names in
- * lowercase (`job->taskgroups`, `task->resources->memorymb`), scalar fields
+ * lowercase (`job->taskgroups`, `task->resources->memorymb`; protoc-c
+ * adds an underscore to C keywords: `namespace_`, `new_`), scalar fields
  * carry a `has_` flag, strings are NULL when unset, and repeated fields are
  * a count `n_x` with an array `x`. Maps such as Meta are repeated
  * key/value entries, kept sorted by key by the decoder.
@@ -17,8 +18,9 @@
  * allocate with the C library; the generic `nomad_msg_*` calls take an
  * allocator, and a message must be freed with the allocator that built it.
  *
- * Threads: one thread at a time per object; distinct objects may be used
- * from different threads freely. No call keeps state between calls.
+ * Threads: an object may be read (any call taking it as const) from several
+ * threads at once; a call that changes it needs it alone. Distinct objects
+ * are independent. No call keeps state between calls.
  */
 #ifndef NOMAD_STRUCTS_H
 #define NOMAD_STRUCTS_H
@@ -54,8 +56,8 @@ typedef Nomad__AllocationListStub nomad_alloc_list_stub;
 
 /** Decode flags (nomad_json_options.flags). */
 enum {
-	/** A member the schema does not know is an error (Nomad ignores
-	 *  them, as Go's decoder does; this is the default here too). */
+	/** A member the schema does not know is an error. Without this
+	 *  flag unknown members are skipped, as Nomad (Go's decoder) does. */
 	NOMAD_JSON_STRICT = 1u << 0,
 	/** Match member names exactly; by default a case-insensitive match is
 	 *  accepted when no exact one exists, as Go's decoder does. */
@@ -241,6 +243,9 @@ NOMAD_STRUCTS_DECLARE_(nomad_plan, nomad_plan);
 NOMAD_STRUCTS_DECLARE_(nomad_plan_result, nomad_plan_result);
 NOMAD_STRUCTS_DECLARE_(nomad_job_register_request, nomad_job_register_request);
 NOMAD_STRUCTS_DECLARE_(nomad_job_diff, nomad_job_diff);
+NOMAD_STRUCTS_DECLARE_(nomad_job_list_stub, nomad_job_list_stub);
+NOMAD_STRUCTS_DECLARE_(nomad_node_list_stub, nomad_node_list_stub);
+NOMAD_STRUCTS_DECLARE_(nomad_alloc_list_stub, nomad_alloc_list_stub);
 
 /* ------------------------------------------------------------------ */
 /* Maps                                                                 */

@@ -61,3 +61,9 @@ DEFINE_FAMILY(nomad_plan_result, nomad_plan_result, nomad__plan_result__descript
 DEFINE_FAMILY(nomad_job_register_request, nomad_job_register_request,
 	      nomad__job_register_request__descriptor)
 DEFINE_FAMILY(nomad_job_diff, nomad_job_diff, nomad__job_diff__descriptor)
+DEFINE_FAMILY(nomad_job_list_stub, nomad_job_list_stub,
+	      nomad__job_list_stub__descriptor)
+DEFINE_FAMILY(nomad_node_list_stub, nomad_node_list_stub,
+	      nomad__node_list_stub__descriptor)
+DEFINE_FAMILY(nomad_alloc_list_stub, nomad_alloc_list_stub,
+	      nomad__allocation_list_stub__descriptor)
