@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "structs/diff.h"
 #include "structs/pb.h"
@@ -294,25 +295,24 @@ static void flatten_map(struct nmd_diff_ctx *c, const struct nmd_diff_spec *s,
 static void flatten_joined(struct nmd_diff_ctx *c, const ProtobufCMessage *m,
 			   const ProtobufCFieldDescriptor *f, struct flat *out)
 {
-	size_t n = *(const size_t *)nmd_pb_quant_ptr(m, f), len = 0;
+	size_t n = *(const size_t *)nmd_pb_quant_ptr(m, f);
 	char *const *v = *(char *const *const *)nmd_pb_field_ptr(m, f);
-	char *joined;
+	struct nmd_buf joined;
+	char *text;
 
 	if (n == 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(v[i] ? v[i] : "") + 1;
-	if (!(joined = nmd_malloc(NULL, len))) {
+	nmd_buf_init(&joined, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			nmd_buf_putc(&joined, ',');
+		nmd_buf_puts(&joined, v[i] ? v[i] : "");
+	}
+	if (!(text = nmd_buf_steal(&joined, NULL))) {
 		c->oom = true;
 		return;
 	}
-	joined[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(joined, ",");
-		strcat(joined, v[i] ? v[i] : "");
-	}
-	flat_put(c, out, sdup(c, f->name), joined);
+	flat_put(c, out, sdup(c, f->name), text);
 }
 
 /* Nomad's flatmap.Flatten(obj, filter, true): the scalars of `m`, its
