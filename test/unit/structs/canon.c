@@ -9,55 +9,7 @@
 
 #include "structs/pb.h"
 #include "test.h"
-
-#define SEC INT64_C(1000000000)
-#define MINUTE (60 * SEC)
-#define HOUR (60 * MINUTE)
-
-static void *new_msg(const ProtobufCMessageDescriptor *desc)
-{
-	void *m = nmd_pb_new(desc, NULL);
-	CHECK(m != NULL);
-	return m;
-}
-
-static char *dup(const char *s)
-{
-	char *d = strdup(s);
-	CHECK(d != NULL);
-	return d;
-}
-
-static Nomad__Task *add_task(Nomad__TaskGroup *tg, const char *name)
-{
-	Nomad__Task *t = new_msg(&nomad__task__descriptor);
-	t->name = dup(name);
-	t->driver = dup("docker");
-	CHECK(NMD_PB_APPEND(NULL, tg->tasks, tg->n_tasks, t));
-	return t;
-}
-
-static Nomad__TaskGroup *add_group(nomad_job *job, const char *name)
-{
-	Nomad__TaskGroup *tg = new_msg(&nomad__task_group__descriptor);
-	tg->name = dup(name);
-	CHECK(NMD_PB_APPEND(NULL, job->taskgroups, job->n_taskgroups, tg));
-	return tg;
-}
-
-/* A job "example" with group "web" and task "api"; type 0 leaves it unset. */
-static nomad_job *make_job(Nomad__JobType type)
-{
-	nomad_job *job = nomad_job_new();
-	CHECK(job != NULL);
-	job->id = dup("example");
-	if (type) {
-		job->has_type = 1;
-		job->type = type;
-	}
-	add_task(add_group(job, "web"), "api");
-	return job;
-}
+#include "jobs.h"
 
 static Nomad__TaskGroup *group0(nomad_job *job)
 {
@@ -92,7 +44,7 @@ static void check_restart(const Nomad__RestartPolicy *r, int attempts,
 
 NMD_TEST(test_structs_canon__job_defaults)
 {
-	nomad_job *job = make_job(0);
+	nomad_job *job = tj_raw_job(0);
 
 	canon(job);
 	CHECK_STR(job->name, "example");
@@ -111,7 +63,7 @@ NMD_TEST(test_structs_canon__job_defaults)
 
 NMD_TEST(test_structs_canon__service_group_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	const Nomad__UpdateStrategy *u;
 	const Nomad__MigrateStrategy *m;
@@ -155,7 +107,7 @@ NMD_TEST(test_structs_canon__service_group_defaults)
 
 NMD_TEST(test_structs_canon__task_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__Task *t = task0(job);
 
 	canon(job);
@@ -178,7 +130,7 @@ NMD_TEST(test_structs_canon__task_defaults)
 
 NMD_TEST(test_structs_canon__batch_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	Nomad__TaskGroup *tg = group0(job);
 	const Nomad__ReschedulePolicy *r;
 
@@ -201,7 +153,7 @@ NMD_TEST(test_structs_canon__batch_defaults)
 
 NMD_TEST(test_structs_canon__system_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__system);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__system);
 	Nomad__TaskGroup *tg = group0(job);
 
 	canon(job);
@@ -216,7 +168,7 @@ NMD_TEST(test_structs_canon__system_defaults)
 
 NMD_TEST(test_structs_canon__sysbatch_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__sysbatch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__sysbatch);
 	Nomad__TaskGroup *tg = group0(job);
 
 	canon(job);
@@ -231,10 +183,10 @@ NMD_TEST(test_structs_canon__sysbatch_defaults)
 /* A system job's own update block is filled in; it has no default one. */
 NMD_TEST(test_structs_canon__system_update_filled)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__system);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__system);
 	Nomad__TaskGroup *tg = group0(job);
 
-	tg->update = new_msg(&nomad__update_strategy__descriptor);
+	tg->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	tg->update->has_maxparallel = 1;
 	tg->update->maxparallel = 2;
 	canon(job);
@@ -248,15 +200,15 @@ NMD_TEST(test_structs_canon__system_update_filled)
 
 NMD_TEST(test_structs_canon__update_job_into_groups)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
-	Nomad__TaskGroup *web = group0(job), *db = add_group(job, "db");
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
+	Nomad__TaskGroup *web = group0(job), *db = tj_add_group(job, "db");
 
-	add_task(db, "pg");
-	job->update = new_msg(&nomad__update_strategy__descriptor);
+	tj_add_task(db, "pg");
+	job->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	job->update->has_maxparallel = job->update->has_canary = 1;
 	job->update->maxparallel = 3;
 	job->update->canary = 1;
-	web->update = new_msg(&nomad__update_strategy__descriptor);
+	web->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	web->update->has_minhealthytime = web->update->has_maxparallel = 1;
 	web->update->minhealthytime = 20 * SEC;
 	web->update->maxparallel = 0; /* the group wins, even with zero */
@@ -275,9 +227,9 @@ NMD_TEST(test_structs_canon__update_job_into_groups)
  * inherited, with the rest of the block filled in. */
 NMD_TEST(test_structs_canon__update_max_parallel_zero_kept)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__system);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__system);
 
-	job->update = new_msg(&nomad__update_strategy__descriptor);
+	job->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	job->update->has_maxparallel = 1;
 	job->update->maxparallel = 0;
 	canon(job);
@@ -290,17 +242,17 @@ NMD_TEST(test_structs_canon__update_max_parallel_zero_kept)
 
 NMD_TEST(test_structs_canon__reschedule_job_into_group)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	const Nomad__ReschedulePolicy *r;
 
-	job->reschedule = new_msg(&nomad__reschedule_policy__descriptor);
+	job->reschedule = tj_new_msg(&nomad__reschedule_policy__descriptor);
 	job->reschedule->has_attempts = job->reschedule->has_unlimited = 1;
 	job->reschedule->attempts = 5;
 	job->reschedule->unlimited = 0;
 	job->reschedule->has_interval = 1;
 	job->reschedule->interval = HOUR;
-	tg->reschedulepolicy = new_msg(&nomad__reschedule_policy__descriptor);
+	tg->reschedulepolicy = tj_new_msg(&nomad__reschedule_policy__descriptor);
 	tg->reschedulepolicy->has_delay = 1;
 	tg->reschedulepolicy->delay = 10 * SEC;
 	canon(job);
@@ -317,9 +269,9 @@ NMD_TEST(test_structs_canon__reschedule_job_into_group)
 
 NMD_TEST(test_structs_canon__migrate_job_into_group)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 
-	job->migrate = new_msg(&nomad__migrate_strategy__descriptor);
+	job->migrate = tj_new_msg(&nomad__migrate_strategy__descriptor);
 	job->migrate->has_maxparallel = 1;
 	job->migrate->maxparallel = 4;
 	canon(job);
@@ -330,14 +282,14 @@ NMD_TEST(test_structs_canon__migrate_job_into_group)
 
 NMD_TEST(test_structs_canon__restart_group_into_task)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
-	Nomad__Task *t = task0(job), *other = add_task(tg, "sidecar");
+	Nomad__Task *t = task0(job), *other = tj_add_task(tg, "sidecar");
 
-	tg->restartpolicy = new_msg(&nomad__restart_policy__descriptor);
+	tg->restartpolicy = tj_new_msg(&nomad__restart_policy__descriptor);
 	tg->restartpolicy->has_attempts = 1;
 	tg->restartpolicy->attempts = 5;
-	t->restartpolicy = new_msg(&nomad__restart_policy__descriptor);
+	t->restartpolicy = tj_new_msg(&nomad__restart_policy__descriptor);
 	t->restartpolicy->has_delay = 1;
 	t->restartpolicy->delay = SEC;
 	canon(job);
@@ -351,22 +303,22 @@ NMD_TEST(test_structs_canon__restart_group_into_task)
 
 NMD_TEST(test_structs_canon__user_values_kept)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__Task *t = task0(job);
 
-	job->name = dup("named");
-	job->region = dup("eu");
-	job->namespace_ = dup("prod");
+	job->name = tj_dup("named");
+	job->region = tj_dup("eu");
+	job->namespace_ = tj_dup("prod");
 	job->has_priority = 1;
 	job->priority = 70;
 	job->datacenters = calloc(1, sizeof(char *));
-	job->datacenters[0] = dup("dc1");
+	job->datacenters[0] = tj_dup("dc1");
 	job->n_datacenters = 1;
-	job->nodepool = dup("gpu");
+	job->nodepool = tj_dup("gpu");
 	tg->has_count = 1;
 	tg->count = 0;
-	t->resources = new_msg(&nomad__resources__descriptor);
+	t->resources = tj_new_msg(&nomad__resources__descriptor);
 	t->resources->has_cpu = t->resources->has_memorymb = 1;
 	t->resources->cpu = 500;
 	t->resources->memorymb = 256;
@@ -389,10 +341,10 @@ NMD_TEST(test_structs_canon__user_values_kept)
 
 NMD_TEST(test_structs_canon__count_from_scaling)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 
-	tg->scaling = new_msg(&nomad__scaling_policy__descriptor);
+	tg->scaling = tj_new_msg(&nomad__scaling_policy__descriptor);
 	tg->scaling->has_min = tg->scaling->has_max = 1;
 	tg->scaling->min = 3;
 	tg->scaling->max = 10;
@@ -405,10 +357,10 @@ NMD_TEST(test_structs_canon__count_from_scaling)
 
 NMD_TEST(test_structs_canon__cores_without_cpu)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__Task *t = task0(job);
 
-	t->resources = new_msg(&nomad__resources__descriptor);
+	t->resources = tj_new_msg(&nomad__resources__descriptor);
 	t->resources->has_cores = 1;
 	t->resources->cores = 2;
 	canon(job);
@@ -421,11 +373,11 @@ NMD_TEST(test_structs_canon__cores_without_cpu)
 
 NMD_TEST(test_structs_canon__priority_zero_is_default)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 
 	job->has_priority = 1;
 	job->priority = 0;
-	job->namespace_ = dup("");
+	job->namespace_ = tj_dup("");
 	canon(job);
 	CHECK_INT(job->priority, 50);
 	CHECK_STR(job->namespace_, "default");
@@ -436,12 +388,12 @@ NMD_TEST(test_structs_canon__priority_zero_is_default)
 
 NMD_TEST(test_structs_canon__disconnect_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 
 	canon(job);
 	CHECK(tg->disconnect == NULL);
-	tg->disconnect = new_msg(&nomad__disconnect_strategy__descriptor);
+	tg->disconnect = tj_new_msg(&nomad__disconnect_strategy__descriptor);
 	canon(job);
 	CHECK(tg->disconnect->has_replace && tg->disconnect->replace);
 	CHECK_INT(tg->disconnect->reconcile,
@@ -451,12 +403,12 @@ NMD_TEST(test_structs_canon__disconnect_defaults)
 
 NMD_TEST(test_structs_canon__template_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__Task *t = task0(job);
-	Nomad__Template *a = new_msg(&nomad__template__descriptor);
-	Nomad__Template *b = new_msg(&nomad__template__descriptor);
+	Nomad__Template *a = tj_new_msg(&nomad__template__descriptor);
+	Nomad__Template *b = tj_new_msg(&nomad__template__descriptor);
 
-	a->embeddedtmpl = dup("x");
+	a->embeddedtmpl = tj_dup("x");
 	b->has_changemode = 1;
 	b->changemode = NOMAD__TEMPLATE__CHANGE_MODE_KIND__signal;
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, a));
@@ -480,14 +432,14 @@ NMD_TEST(test_structs_canon__template_defaults)
 
 NMD_TEST(test_structs_canon__artifact_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	Nomad__Task *t = task0(job);
-	Nomad__TaskArtifact *a = new_msg(&nomad__task_artifact__descriptor);
-	Nomad__TaskArtifact *f = new_msg(&nomad__task_artifact__descriptor);
+	Nomad__TaskArtifact *a = tj_new_msg(&nomad__task_artifact__descriptor);
+	Nomad__TaskArtifact *f = tj_new_msg(&nomad__task_artifact__descriptor);
 
-	a->gettersource = dup("https://example.com/app.tgz");
-	f->gettersource = dup("https://example.com/dl/tool.bin");
-	f->gettermode = dup("file");
+	a->gettersource = tj_dup("https://example.com/app.tgz");
+	f->gettersource = tj_dup("https://example.com/dl/tool.bin");
+	f->gettermode = tj_dup("file");
 	CHECK(NMD_PB_APPEND(NULL, t->artifacts, t->n_artifacts, a));
 	CHECK(NMD_PB_APPEND(NULL, t->artifacts, t->n_artifacts, f));
 	canon(job);
@@ -500,12 +452,12 @@ NMD_TEST(test_structs_canon__artifact_defaults)
 
 NMD_TEST(test_structs_canon__periodic_parameterized_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 
-	job->periodic = new_msg(&nomad__periodic_config__descriptor);
-	job->periodic->spec = dup("*/5 * * * *");
+	job->periodic = tj_new_msg(&nomad__periodic_config__descriptor);
+	job->periodic->spec = tj_dup("*/5 * * * *");
 	job->parameterizedjob =
-		new_msg(&nomad__parameterized_job_config__descriptor);
+		tj_new_msg(&nomad__parameterized_job_config__descriptor);
 	canon(job);
 	CHECK(job->periodic->has_enabled && job->periodic->enabled);
 	CHECK_STR(job->periodic->spectype, "cron");
@@ -518,14 +470,14 @@ NMD_TEST(test_structs_canon__periodic_parameterized_defaults)
 
 NMD_TEST(test_structs_canon__network_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
-	Nomad__NetworkResource *n = new_msg(&nomad__network_resource__descriptor);
-	Nomad__Port *p = new_msg(&nomad__port__descriptor);
+	Nomad__NetworkResource *n = tj_new_msg(&nomad__network_resource__descriptor);
+	Nomad__Port *p = tj_new_msg(&nomad__port__descriptor);
 
-	n->mode = dup("");
-	p->label = dup("http");
-	p->hostnetwork = dup("");
+	n->mode = tj_dup("");
+	p->label = tj_dup("http");
+	p->hostnetwork = tj_dup("");
 	CHECK(NMD_PB_APPEND(NULL, n->dynamicports, n->n_dynamicports, p));
 	CHECK(NMD_PB_APPEND(NULL, tg->networks, tg->n_networks, n));
 	canon(job);
@@ -536,9 +488,9 @@ NMD_TEST(test_structs_canon__network_defaults)
 
 NMD_TEST(test_structs_canon__placement_weights)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
-	Nomad__Affinity *a = new_msg(&nomad__affinity__descriptor);
-	Nomad__Spread *s = new_msg(&nomad__spread__descriptor);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
+	Nomad__Affinity *a = tj_new_msg(&nomad__affinity__descriptor);
+	Nomad__Spread *s = tj_new_msg(&nomad__spread__descriptor);
 
 	CHECK(NMD_PB_APPEND(NULL, job->affinities, job->n_affinities, a));
 	CHECK(NMD_PB_APPEND(NULL, group0(job)->spreads, group0(job)->n_spreads,
@@ -552,19 +504,19 @@ NMD_TEST(test_structs_canon__placement_weights)
 
 NMD_TEST(test_structs_canon__service_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__Task *t = task0(job);
-	Nomad__Service *ts = new_msg(&nomad__service__descriptor);
-	Nomad__Service *gs = new_msg(&nomad__service__descriptor);
-	Nomad__Service *named = new_msg(&nomad__service__descriptor);
-	Nomad__ServiceCheck *c = new_msg(&nomad__service_check__descriptor);
+	Nomad__Service *ts = tj_new_msg(&nomad__service__descriptor);
+	Nomad__Service *gs = tj_new_msg(&nomad__service__descriptor);
+	Nomad__Service *named = tj_new_msg(&nomad__service__descriptor);
+	Nomad__ServiceCheck *c = tj_new_msg(&nomad__service_check__descriptor);
 
-	named->name = dup("${TASK}-svc");
-	gs->checkrestart = new_msg(&nomad__check_restart__descriptor);
+	named->name = tj_dup("${TASK}-svc");
+	gs->checkrestart = tj_new_msg(&nomad__check_restart__descriptor);
 	gs->checkrestart->has_limit = 1;
 	gs->checkrestart->limit = 3;
-	gs->onupdate = dup("ignore_warnings");
+	gs->onupdate = tj_dup("ignore_warnings");
 	CHECK(NMD_PB_APPEND(NULL, gs->checks, gs->n_checks, c));
 	CHECK(NMD_PB_APPEND(NULL, t->services, t->n_services, ts));
 	CHECK(NMD_PB_APPEND(NULL, t->services, t->n_services, named));
@@ -588,13 +540,13 @@ NMD_TEST(test_structs_canon__service_defaults)
 
 NMD_TEST(test_structs_canon__task_block_defaults)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__Task *t = task0(job);
-	Nomad__VolumeMount *vm = new_msg(&nomad__volume_mount__descriptor);
+	Nomad__VolumeMount *vm = tj_new_msg(&nomad__volume_mount__descriptor);
 
-	t->vault = new_msg(&nomad__vault__descriptor);
-	t->csipluginconfig = new_msg(&nomad__task_csiplugin_config__descriptor);
-	t->logconfig = new_msg(&nomad__log_config__descriptor);
+	t->vault = tj_new_msg(&nomad__vault__descriptor);
+	t->csipluginconfig = tj_new_msg(&nomad__task_csiplugin_config__descriptor);
+	t->logconfig = tj_new_msg(&nomad__log_config__descriptor);
 	t->logconfig->has_enabled = 1;
 	t->logconfig->enabled = 0;
 	CHECK(NMD_PB_APPEND(NULL, t->volumemounts, t->n_volumemounts, vm));
@@ -618,33 +570,33 @@ NMD_TEST(test_structs_canon__task_block_defaults)
 /* A job using most blocks, for the idempotence check. */
 static nomad_job *busy_job(void)
 {
-	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__Task *t = task0(job);
-	Nomad__Service *s = new_msg(&nomad__service__descriptor);
-	Nomad__ServiceCheck *c = new_msg(&nomad__service_check__descriptor);
-	Nomad__Template *tp = new_msg(&nomad__template__descriptor);
-	Nomad__TaskArtifact *a = new_msg(&nomad__task_artifact__descriptor);
+	Nomad__Service *s = tj_new_msg(&nomad__service__descriptor);
+	Nomad__ServiceCheck *c = tj_new_msg(&nomad__service_check__descriptor);
+	Nomad__Template *tp = tj_new_msg(&nomad__template__descriptor);
+	Nomad__TaskArtifact *a = tj_new_msg(&nomad__task_artifact__descriptor);
 
-	job->update = new_msg(&nomad__update_strategy__descriptor);
+	job->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	job->update->has_canary = 1;
 	job->update->canary = 2;
-	job->reschedule = new_msg(&nomad__reschedule_policy__descriptor);
+	job->reschedule = tj_new_msg(&nomad__reschedule_policy__descriptor);
 	job->reschedule->has_delay = 1;
 	job->reschedule->delay = 45 * SEC;
-	tg->restartpolicy = new_msg(&nomad__restart_policy__descriptor);
+	tg->restartpolicy = tj_new_msg(&nomad__restart_policy__descriptor);
 	tg->restartpolicy->has_attempts = 1;
 	tg->restartpolicy->attempts = 4;
-	tg->disconnect = new_msg(&nomad__disconnect_strategy__descriptor);
-	s->checkrestart = new_msg(&nomad__check_restart__descriptor);
+	tg->disconnect = tj_new_msg(&nomad__disconnect_strategy__descriptor);
+	s->checkrestart = tj_new_msg(&nomad__check_restart__descriptor);
 	CHECK(NMD_PB_APPEND(NULL, s->checks, s->n_checks, c));
 	CHECK(NMD_PB_APPEND(NULL, t->services, t->n_services, s));
-	tp->changesignal = dup("sighup");
+	tp->changesignal = tj_dup("sighup");
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, tp));
-	a->gettersource = dup("x/y.zip");
-	a->gettermode = dup("file");
+	a->gettersource = tj_dup("x/y.zip");
+	a->gettermode = tj_dup("file");
 	CHECK(NMD_PB_APPEND(NULL, t->artifacts, t->n_artifacts, a));
-	add_task(add_group(job, "db"), "pg");
+	tj_add_task(tj_add_group(job, "db"), "pg");
 	return job;
 }
 

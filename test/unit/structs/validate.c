@@ -10,58 +10,13 @@
 #include "structs/pb.h"
 #include "structs/validate_int.h"
 #include "test.h"
-
-#define SEC INT64_C(1000000000)
-#define MINUTE (60 * SEC)
-#define HOUR (60 * MINUTE)
+#include "jobs.h"
 
 /* ---- building jobs --------------------------------------------------------- */
-
-static void *new_msg(const ProtobufCMessageDescriptor *desc)
-{
-	void *m = nmd_pb_new(desc, NULL);
-	CHECK(m != NULL);
-	return m;
-}
-
-static char *dup(const char *s)
-{
-	char *d = strdup(s);
-	CHECK(d != NULL);
-	return d;
-}
 
 static void set(char **slot, const char *s)
 {
 	CHECK(nmd_pb_set_string(NULL, slot, s));
-}
-
-static Nomad__Task *add_task(Nomad__TaskGroup *tg, const char *name)
-{
-	Nomad__Task *t = new_msg(&nomad__task__descriptor);
-	t->name = dup(name);
-	t->driver = dup("docker");
-	CHECK(NMD_PB_APPEND(NULL, tg->tasks, tg->n_tasks, t));
-	return t;
-}
-
-static Nomad__TaskGroup *add_group(nomad_job *job, const char *name)
-{
-	Nomad__TaskGroup *tg = new_msg(&nomad__task_group__descriptor);
-	tg->name = dup(name);
-	CHECK(NMD_PB_APPEND(NULL, job->taskgroups, job->n_taskgroups, tg));
-	return tg;
-}
-
-static nomad_job *raw_job(Nomad__JobType type)
-{
-	nomad_job *job = nomad_job_new();
-	CHECK(job != NULL);
-	job->id = dup("example");
-	job->has_type = 1;
-	job->type = type;
-	add_task(add_group(job, "web"), "api");
-	return job;
 }
 
 static void canon(nomad_job *job)
@@ -72,7 +27,7 @@ static void canon(nomad_job *job)
 /* Job "example", group "web", task "api", canonicalised. */
 static nomad_job *make_job(Nomad__JobType type)
 {
-	nomad_job *job = raw_job(type);
+	nomad_job *job = tj_raw_job(type);
 	canon(job);
 	return job;
 }
@@ -90,17 +45,17 @@ static Nomad__Task *task0(nomad_job *job)
 static Nomad__Constraint *constraint(const char *l, const char *op,
 				     const char *r)
 {
-	Nomad__Constraint *c = new_msg(&nomad__constraint__descriptor);
-	c->ltarget = l ? dup(l) : NULL;
-	c->operand = op ? dup(op) : NULL;
-	c->rtarget = r ? dup(r) : NULL;
+	Nomad__Constraint *c = tj_new_msg(&nomad__constraint__descriptor);
+	c->ltarget = l ? tj_dup(l) : NULL;
+	c->operand = op ? tj_dup(op) : NULL;
+	c->rtarget = r ? tj_dup(r) : NULL;
 	return c;
 }
 
 static Nomad__Port *port(const char *label, int value, int to)
 {
-	Nomad__Port *p = new_msg(&nomad__port__descriptor);
-	p->label = dup(label);
+	Nomad__Port *p = tj_new_msg(&nomad__port__descriptor);
+	p->label = tj_dup(label);
 	p->has_value = value != 0;
 	p->value = value;
 	p->has_to = to != 0;
@@ -110,7 +65,7 @@ static Nomad__Port *port(const char *label, int value, int to)
 
 static Nomad__NetworkResource *add_network(Nomad__TaskGroup *tg)
 {
-	Nomad__NetworkResource *n = new_msg(&nomad__network_resource__descriptor);
+	Nomad__NetworkResource *n = tj_new_msg(&nomad__network_resource__descriptor);
 	CHECK(NMD_PB_APPEND(NULL, tg->networks, tg->n_networks, n));
 	return n;
 }
@@ -118,9 +73,9 @@ static Nomad__NetworkResource *add_network(Nomad__TaskGroup *tg)
 static Nomad__Service *add_service(Nomad__Service ***arr, size_t *n,
 				   const char *name, const char *port_label)
 {
-	Nomad__Service *s = new_msg(&nomad__service__descriptor);
-	s->name = name ? dup(name) : NULL;
-	s->portlabel = port_label ? dup(port_label) : NULL;
+	Nomad__Service *s = tj_new_msg(&nomad__service__descriptor);
+	s->name = name ? tj_dup(name) : NULL;
+	s->portlabel = port_label ? tj_dup(port_label) : NULL;
 	CHECK(nmd_pb_append(NULL, (void ***)arr, n, s));
 	return s;
 }
@@ -128,9 +83,9 @@ static Nomad__Service *add_service(Nomad__Service ***arr, size_t *n,
 static Nomad__ServiceCheck *add_check(Nomad__Service *s, const char *name,
 				      const char *type)
 {
-	Nomad__ServiceCheck *c = new_msg(&nomad__service_check__descriptor);
-	c->name = dup(name);
-	c->type = dup(type);
+	Nomad__ServiceCheck *c = tj_new_msg(&nomad__service_check__descriptor);
+	c->name = tj_dup(name);
+	c->type = tj_dup(type);
 	c->has_interval = c->has_timeout = 1;
 	c->interval = 10 * SEC;
 	c->timeout = 2 * SEC;
@@ -219,16 +174,16 @@ NMD_TEST(test_structs_validate__canonical_jobs_valid)
 /* Most blocks, used as Nomad's own examples do: no false alarms. */
 NMD_TEST(test_structs_validate__rich_job_valid)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__Task *t = task0(job);
 	Nomad__NetworkResource *n = add_network(tg);
 	Nomad__Service *s;
-	Nomad__Template *tp = new_msg(&nomad__template__descriptor);
-	Nomad__TaskArtifact *a = new_msg(&nomad__task_artifact__descriptor);
-	Nomad__Affinity *af = new_msg(&nomad__affinity__descriptor);
-	Nomad__VolumeRequestEntry *ve = new_msg(&nomad__volume_request_entry__descriptor);
-	Nomad__VolumeMount *vm = new_msg(&nomad__volume_mount__descriptor);
+	Nomad__Template *tp = tj_new_msg(&nomad__template__descriptor);
+	Nomad__TaskArtifact *a = tj_new_msg(&nomad__task_artifact__descriptor);
+	Nomad__Affinity *af = tj_new_msg(&nomad__affinity__descriptor);
+	Nomad__VolumeRequestEntry *ve = tj_new_msg(&nomad__volume_request_entry__descriptor);
+	Nomad__VolumeMount *vm = tj_new_msg(&nomad__volume_mount__descriptor);
 	nomad_problems *p;
 
 	CHECK(NMD_PB_APPEND(NULL, job->constraints, job->n_constraints,
@@ -238,30 +193,30 @@ NMD_TEST(test_structs_validate__rich_job_valid)
 	CHECK(NMD_PB_APPEND(NULL, tg->constraints, tg->n_constraints,
 			    constraint("${attr.nomad.version}", "semver",
 				       ">= 1.6.0, < 2.0.0")));
-	af->ltarget = dup("${node.datacenter}");
-	af->operand = dup("regexp");
-	af->rtarget = dup("^dc[0-9]+$");
+	af->ltarget = tj_dup("${node.datacenter}");
+	af->operand = tj_dup("regexp");
+	af->rtarget = tj_dup("^dc[0-9]+$");
 	CHECK(NMD_PB_APPEND(NULL, tg->affinities, tg->n_affinities, af));
 	CHECK(NMD_PB_APPEND(NULL, n->dynamicports, n->n_dynamicports,
 			    port("http", 0, 8080)));
 	CHECK(NMD_PB_APPEND(NULL, n->reservedports, n->n_reservedports,
 			    port("admin", 9000, 0)));
 	s = add_service(&t->services, &t->n_services, "web-api", "http");
-	add_check(s, "alive", "http")->path = dup("/health");
+	add_check(s, "alive", "http")->path = tj_dup("/health");
 	s = add_service(&tg->services, &tg->n_services, "web-admin", "admin");
 	add_check(s, "tcp", "tcp");
-	tp->embeddedtmpl = dup("{{ key \"x\" }}");
-	tp->destpath = dup("local/app.conf");
+	tp->embeddedtmpl = tj_dup("{{ key \"x\" }}");
+	tp->destpath = tj_dup("local/app.conf");
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, tp));
-	a->gettersource = dup("https://example.com/app.tgz");
+	a->gettersource = tj_dup("https://example.com/app.tgz");
 	CHECK(NMD_PB_APPEND(NULL, t->artifacts, t->n_artifacts, a));
-	ve->key = dup("data");
-	ve->value = new_msg(&nomad__volume_request__descriptor);
-	ve->value->type = dup("host");
-	ve->value->source = dup("data");
+	ve->key = tj_dup("data");
+	ve->value = tj_new_msg(&nomad__volume_request__descriptor);
+	ve->value->type = tj_dup("host");
+	ve->value->source = tj_dup("data");
 	CHECK(NMD_PB_APPEND(NULL, tg->volumes, tg->n_volumes, ve));
-	vm->volume = dup("data");
-	vm->destination = dup("/data");
+	vm->volume = tj_dup("data");
+	vm->destination = tj_dup("/data");
 	CHECK(NMD_PB_APPEND(NULL, t->volumemounts, t->n_volumemounts, vm));
 	canon(job);
 	p = validate(job);
@@ -318,7 +273,7 @@ NMD_TEST(test_structs_validate__job_needs_groups_and_datacenters)
 	nomad_job *job = nomad_job_new();
 	nomad_problems *p;
 
-	job->id = dup("empty");
+	job->id = tj_dup("empty");
 	canon(job);
 	for (size_t i = 0; i < job->n_datacenters; i++)
 		free(job->datacenters[i]);
@@ -335,12 +290,12 @@ NMD_TEST(test_structs_validate__job_needs_groups_and_datacenters)
 
 NMD_TEST(test_structs_validate__group_names_and_counts)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__system);
-	Nomad__TaskGroup *dupe = add_group(job, "web"), *anon = add_group(job, "");
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__system);
+	Nomad__TaskGroup *dupe = tj_add_group(job, "web"), *anon = tj_add_group(job, "");
 	nomad_problems *p;
 
-	add_task(dupe, "a");
-	add_task(anon, "b");
+	tj_add_task(dupe, "a");
+	tj_add_task(anon, "b");
 	canon(job);
 	group0(job)->count = 2;
 	anon->count = -1;
@@ -360,13 +315,13 @@ NMD_TEST(test_structs_validate__group_names_and_counts)
 
 NMD_TEST(test_structs_validate__tasks)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
-	Nomad__TaskGroup *tg = group0(job), *empty = add_group(job, "empty");
-	Nomad__Task *t = task0(job), *again = add_task(tg, "api");
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
+	Nomad__TaskGroup *tg = group0(job), *empty = tj_add_group(job, "empty");
+	Nomad__Task *t = task0(job), *again = tj_add_task(tg, "api");
 	nomad_problems *p;
 
 	(void)empty;
-	add_task(tg, "api");
+	tj_add_task(tg, "api");
 	canon(job);
 	set(&t->driver, "");
 	t->killtimeout = -1;
@@ -431,7 +386,7 @@ NMD_TEST(test_structs_validate__resources)
 
 NMD_TEST(test_structs_validate__ports)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__NetworkResource *n = add_network(tg);
 	nomad_problems *p;
@@ -530,27 +485,27 @@ NMD_TEST(test_structs_validate__constraints)
 NMD_TEST(test_structs_validate__affinities_and_spreads)
 {
 	nomad_job *job = make_job(NOMAD__JOB_TYPE__service);
-	Nomad__Affinity *zero = new_msg(&nomad__affinity__descriptor);
-	Nomad__Affinity *big = new_msg(&nomad__affinity__descriptor);
-	Nomad__Spread *s = new_msg(&nomad__spread__descriptor);
-	Nomad__SpreadTarget *t1 = new_msg(&nomad__spread_target__descriptor);
-	Nomad__SpreadTarget *t2 = new_msg(&nomad__spread_target__descriptor);
+	Nomad__Affinity *zero = tj_new_msg(&nomad__affinity__descriptor);
+	Nomad__Affinity *big = tj_new_msg(&nomad__affinity__descriptor);
+	Nomad__Spread *s = tj_new_msg(&nomad__spread__descriptor);
+	Nomad__SpreadTarget *t1 = tj_new_msg(&nomad__spread_target__descriptor);
+	Nomad__SpreadTarget *t2 = tj_new_msg(&nomad__spread_target__descriptor);
 	nomad_problems *p;
 
-	zero->ltarget = dup("${node.class}");
-	zero->operand = dup("=");
-	zero->rtarget = dup("big");
+	zero->ltarget = tj_dup("${node.class}");
+	zero->operand = tj_dup("=");
+	zero->rtarget = tj_dup("big");
 	zero->has_weight = 1;
-	big->ltarget = dup("${node.class}");
-	big->operand = dup("set_contains");
-	big->rtarget = dup("a,b");
+	big->ltarget = tj_dup("${node.class}");
+	big->operand = tj_dup("set_contains");
+	big->rtarget = tj_dup("a,b");
 	big->has_weight = 1;
 	big->weight = 101;
-	s->attribute = dup("${node.datacenter}");
+	s->attribute = tj_dup("${node.datacenter}");
 	s->has_weight = 1;
 	s->weight = 0;
-	t1->value = dup("dc1");
-	t2->value = dup("dc1");
+	t1->value = tj_dup("dc1");
+	t2->value = tj_dup("dc1");
 	t1->has_percent = t2->has_percent = 1;
 	t1->percent = 70;
 	t2->percent = 50;
@@ -714,9 +669,9 @@ NMD_TEST(test_structs_validate__update)
 
 NMD_TEST(test_structs_validate__update_by_type)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 
-	group0(job)->update = new_msg(&nomad__update_strategy__descriptor);
+	group0(job)->update = tj_new_msg(&nomad__update_strategy__descriptor);
 	canon(job);
 	check_only(job, "group \"web\": job type \"batch\" does not allow "
 			"update block");
@@ -737,8 +692,8 @@ NMD_TEST(test_structs_validate__migrate)
 	CHECK_COUNT(p, 2);
 	nomad_problems_free(p);
 	nomad_job_free(job);
-	job = raw_job(NOMAD__JOB_TYPE__batch);
-	group0(job)->migrate = new_msg(&nomad__migrate_strategy__descriptor);
+	job = tj_raw_job(NOMAD__JOB_TYPE__batch);
+	group0(job)->migrate = tj_new_msg(&nomad__migrate_strategy__descriptor);
 	canon(job);
 	check_only(job, "group \"web\": job type \"batch\" does not allow "
 			"migrate block");
@@ -746,10 +701,10 @@ NMD_TEST(test_structs_validate__migrate)
 
 NMD_TEST(test_structs_validate__system_reschedule)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__system);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__system);
 
 	group0(job)->reschedulepolicy =
-		new_msg(&nomad__reschedule_policy__descriptor);
+		tj_new_msg(&nomad__reschedule_policy__descriptor);
 	canon(job);
 	check_only(job, "group \"web\": system jobs should not have a "
 			"reschedule policy");
@@ -758,7 +713,7 @@ NMD_TEST(test_structs_validate__system_reschedule)
 NMD_TEST(test_structs_validate__disconnect)
 {
 	nomad_job *job = make_job(NOMAD__JOB_TYPE__system);
-	Nomad__DisconnectStrategy *d = new_msg(&nomad__disconnect_strategy__descriptor);
+	Nomad__DisconnectStrategy *d = tj_new_msg(&nomad__disconnect_strategy__descriptor);
 	nomad_problems *p;
 
 	d->has_lostafter = d->has_stoponclientafter = 1;
@@ -781,12 +736,12 @@ NMD_TEST(test_structs_validate__disconnect)
 
 NMD_TEST(test_structs_validate__periodic)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	nomad_problems *p;
 
-	job->periodic = new_msg(&nomad__periodic_config__descriptor);
-	job->periodic->spec = dup("61 * * * *");
-	job->periodic->timezone = dup("Not A Zone");
+	job->periodic = tj_new_msg(&nomad__periodic_config__descriptor);
+	job->periodic->spec = tj_dup("61 * * * *");
+	job->periodic->timezone = tj_dup("Not A Zone");
 	canon(job);
 	p = validate(job);
 	CHECK_PROBLEM(p, "periodic: invalid cron spec \"61 * * * *\": syntax "
@@ -809,13 +764,13 @@ NMD_TEST(test_structs_validate__periodic)
 
 NMD_TEST(test_structs_validate__parameterized)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	Nomad__ParameterizedJobConfig *pj;
 	nomad_problems *p;
 
 	task0(job)->dispatchpayload =
-		new_msg(&nomad__dispatch_payload_config__descriptor);
-	task0(job)->dispatchpayload->file = dup("../../../../etc/passwd");
+		tj_new_msg(&nomad__dispatch_payload_config__descriptor);
+	task0(job)->dispatchpayload->file = tj_dup("../../../../etc/passwd");
 	canon(job);
 	p = validate(job);
 	CHECK_PROBLEM(p, "group \"web\" task \"api\": dispatch_payload requires "
@@ -825,13 +780,13 @@ NMD_TEST(test_structs_validate__parameterized)
 	CHECK_COUNT(p, 2);
 	nomad_problems_free(p);
 	pj = job->parameterizedjob =
-		new_msg(&nomad__parameterized_job_config__descriptor);
-	pj->payload = dup("sometimes");
+		tj_new_msg(&nomad__parameterized_job_config__descriptor);
+	pj->payload = tj_dup("sometimes");
 	pj->metarequired = calloc(1, sizeof(char *));
-	pj->metarequired[0] = dup("k");
+	pj->metarequired[0] = tj_dup("k");
 	pj->n_metarequired = 1;
 	pj->metaoptional = calloc(1, sizeof(char *));
-	pj->metaoptional[0] = dup("k");
+	pj->metaoptional[0] = tj_dup("k");
 	pj->n_metaoptional = 1;
 	set(&task0(job)->dispatchpayload->file, "input.json");
 	p = validate(job);
@@ -852,7 +807,7 @@ NMD_TEST(test_structs_validate__lifecycle_disk_logs)
 	Nomad__Task *t = task0(job);
 	nomad_problems *p;
 
-	t->lifecycle = new_msg(&nomad__task_lifecycle__descriptor);
+	t->lifecycle = tj_new_msg(&nomad__task_lifecycle__descriptor);
 	t->lifecycle->has_hook = t->lifecycle->has_sidecar = 1;
 	t->lifecycle->hook = NOMAD__TASK_LIFECYCLE__HOOK_KIND__poststop;
 	t->lifecycle->sidecar = 1;
@@ -882,20 +837,20 @@ NMD_TEST(test_structs_validate__lifecycle_disk_logs)
 
 NMD_TEST(test_structs_validate__templates)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__Task *t = task0(job);
-	Nomad__Template *a = new_msg(&nomad__template__descriptor);
-	Nomad__Template *b = new_msg(&nomad__template__descriptor);
-	Nomad__Template *c = new_msg(&nomad__template__descriptor);
+	Nomad__Template *a = tj_new_msg(&nomad__template__descriptor);
+	Nomad__Template *b = tj_new_msg(&nomad__template__descriptor);
+	Nomad__Template *c = tj_new_msg(&nomad__template__descriptor);
 	nomad_problems *p;
 
-	b->embeddedtmpl = dup("x");
-	b->destpath = dup("../../../etc/passwd");
-	b->perms = dup("999");
+	b->embeddedtmpl = tj_dup("x");
+	b->destpath = tj_dup("../../../etc/passwd");
+	b->perms = tj_dup("999");
 	b->has_changemode = 1;
 	b->changemode = NOMAD__TEMPLATE__CHANGE_MODE_KIND__signal;
-	c->sourcepath = dup("local/in.tpl");
-	c->destpath = dup("../../../etc/passwd");
+	c->sourcepath = tj_dup("local/in.tpl");
+	c->destpath = tj_dup("../../../etc/passwd");
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, a));
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, b));
 	CHECK(NMD_PB_APPEND(NULL, t->templates, t->n_templates, c));
@@ -923,14 +878,14 @@ NMD_TEST(test_structs_validate__templates)
 
 NMD_TEST(test_structs_validate__artifacts)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__batch);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__batch);
 	Nomad__Task *t = task0(job);
-	Nomad__TaskArtifact *a = new_msg(&nomad__task_artifact__descriptor);
-	Nomad__TaskArtifact *b = new_msg(&nomad__task_artifact__descriptor);
+	Nomad__TaskArtifact *a = tj_new_msg(&nomad__task_artifact__descriptor);
+	Nomad__TaskArtifact *b = tj_new_msg(&nomad__task_artifact__descriptor);
 	nomad_problems *p;
 
-	a->gettermode = dup("zip");
-	b->gettersource = dup("https://example.com/x.tgz");
+	a->gettermode = tj_dup("zip");
+	b->gettersource = tj_dup("https://example.com/x.tgz");
 	CHECK(nmd_map_set(NULL, &b->getteroptions, &b->n_getteroptions,
 			  "checksum", "md5:abcd"));
 	CHECK(NMD_PB_APPEND(NULL, t->artifacts, t->n_artifacts, a));
@@ -950,7 +905,7 @@ NMD_TEST(test_structs_validate__artifacts)
 
 NMD_TEST(test_structs_validate__services)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
 	Nomad__Task *t = task0(job);
 	Nomad__Service *s;
@@ -966,7 +921,7 @@ NMD_TEST(test_structs_validate__services)
 	add_service(&t->services, &t->n_services, "ok", "http");
 	add_service(&t->services, &t->n_services, "ok", "http");
 	s = add_service(&tg->services, &tg->n_services, "native", "missing");
-	s->provider = dup("nomad");
+	s->provider = tj_dup("nomad");
 	canon(job);
 	p = validate(job);
 	CHECK_PROBLEM(p, "group \"web\" task \"api\": service \"bad_name\": "
@@ -994,22 +949,22 @@ NMD_TEST(test_structs_validate__services)
 
 NMD_TEST(test_structs_validate__volumes)
 {
-	nomad_job *job = raw_job(NOMAD__JOB_TYPE__service);
+	nomad_job *job = tj_raw_job(NOMAD__JOB_TYPE__service);
 	Nomad__TaskGroup *tg = group0(job);
-	Nomad__VolumeRequestEntry *a = new_msg(&nomad__volume_request_entry__descriptor);
-	Nomad__VolumeRequestEntry *b = new_msg(&nomad__volume_request_entry__descriptor);
-	Nomad__VolumeMount *vm = new_msg(&nomad__volume_mount__descriptor);
+	Nomad__VolumeRequestEntry *a = tj_new_msg(&nomad__volume_request_entry__descriptor);
+	Nomad__VolumeRequestEntry *b = tj_new_msg(&nomad__volume_request_entry__descriptor);
+	Nomad__VolumeMount *vm = tj_new_msg(&nomad__volume_mount__descriptor);
 	nomad_problems *p;
 
-	a->key = dup("cache");
-	a->value = new_msg(&nomad__volume_request__descriptor);
-	a->value->type = dup("nfs");
-	b->key = dup("db");
-	b->value = new_msg(&nomad__volume_request__descriptor);
-	b->value->type = dup("csi");
+	a->key = tj_dup("cache");
+	a->value = tj_new_msg(&nomad__volume_request__descriptor);
+	a->value->type = tj_dup("nfs");
+	b->key = tj_dup("db");
+	b->value = tj_new_msg(&nomad__volume_request__descriptor);
+	b->value->type = tj_dup("csi");
 	CHECK(NMD_PB_APPEND(NULL, tg->volumes, tg->n_volumes, a));
 	CHECK(NMD_PB_APPEND(NULL, tg->volumes, tg->n_volumes, b));
-	vm->volume = dup("other");
+	vm->volume = tj_dup("other");
 	CHECK(NMD_PB_APPEND(NULL, task0(job)->volumemounts,
 			    task0(job)->n_volumemounts, vm));
 	canon(job);
