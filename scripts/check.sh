@@ -22,6 +22,7 @@ suite unit "$B/test/unit"
 ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	suite unit-asan "$B/test/unit-asan"
 suite headers sh scripts/test-headers.sh
+suite clang sh scripts/test-clang.sh
 suite install sh scripts/test-install.sh
 for f in ${FUZZERS:-}; do
 	suite "fuzz-$f" sh scripts/run-fuzz.sh "$B/fuzz/$f" "test/fuzz/$f.corpus" "${FUZZ_TIME:-20}"
