@@ -53,6 +53,19 @@ static inline double bench_report_rate(const char *name, void (*op)(void *),
 	return r[BENCH_RUNS / 2];
 }
 
+/* The median time of one op, in microseconds, printed and returned. */
+static inline double bench_report_us(const char *name, void (*op)(void *),
+				     void *arg, double seconds)
+{
+	double r[BENCH_RUNS];
+	for (int i = 0; i < BENCH_RUNS; i++)
+		r[i] = 1e6 / bench_rate(op, arg, seconds);
+	qsort(r, BENCH_RUNS, sizeof(r[0]), bench_cmp_double);
+	printf("bench %s %.2f us\n", name, r[BENCH_RUNS / 2]);
+	fflush(stdout);
+	return r[BENCH_RUNS / 2];
+}
+
 #define BENCH_CHECK(cond)                                                     \
 	do {                                                                  \
 		if (!(cond)) {                                                \

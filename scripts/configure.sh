@@ -10,7 +10,7 @@ out=${1:-build/config.mk}
 mkdir -p "$(dirname "$out")"
 
 # The libraries the code links today; grow the list as subsystems arrive.
-PC_PKGS="libprotobuf-c libcjson libbsd"
+PC_PKGS="libprotobuf-c libcjson libbsd sqlite3"
 
 for p in $PC_PKGS; do
 	pkg-config --exists "$p" || { echo "configure: pkg-config cannot find $p" >&2; exit 1; }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/arena.h"
 #include "core/error.h"
 #include "structs/pb.h"
 
@@ -30,6 +31,26 @@ ProtobufCAllocator *nmd_pb_allocator(const nomad_allocator *a,
 	storage->alloc = pb_alloc;
 	storage->free = pb_free;
 	storage->allocator_data = (void *)a;
+	return storage;
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	return nmd_arena_alloc(data, size);
+}
+
+static void arena_free(void *data, void *ptr)
+{
+	(void)data;
+	(void)ptr;
+}
+
+ProtobufCAllocator *nmd_pb_arena_allocator(struct nmd_arena *ar,
+					   ProtobufCAllocator *storage)
+{
+	storage->alloc = arena_alloc;
+	storage->free = arena_free;
+	storage->allocator_data = ar;
 	return storage;
 }
 

@@ -15,6 +15,12 @@
 ProtobufCAllocator *nmd_pb_allocator(const nomad_allocator *a,
 				     ProtobufCAllocator *storage);
 
+struct nmd_arena;
+/* protobuf-c's allocator view of an arena: frees are no-ops, the arena's
+ * reset takes everything back. Decode with it, never free_unpacked. */
+ProtobufCAllocator *nmd_pb_arena_allocator(struct nmd_arena *ar,
+					   ProtobufCAllocator *storage);
+
 /* A new message with every field unset, or NULL. */
 void *nmd_pb_new(const ProtobufCMessageDescriptor *desc,
 		 const nomad_allocator *a);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The bump allocator of arena.h: a list of chunks, each at least twice the
+ * previous one, so that a reset arena soon serves every row from one
+ * chunk without going back to the system allocator.
+ */
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+
+#define FIRST_CHUNK 16384
+
+struct nmd_arena_chunk {
+	struct nmd_arena_chunk *next;
+	size_t size; /* usable bytes after the header */
+	_Alignas(16) unsigned char data[];
+};
+
+void nmd_arena_init(struct nmd_arena *ar, const nomad_allocator *alloc)
+{
+	ar->alloc = alloc;
+	ar->chunk = NULL;
+	ar->used = 0;
+}
+
+static void *grow(struct nmd_arena *ar, size_t size)
+{
+	size_t want = ar->chunk ? ar->chunk->size * 2 : FIRST_CHUNK;
+	struct nmd_arena_chunk *c;
+	while (want < size)
+		want *= 2;
+	if (want > SIZE_MAX - sizeof(*c) ||
+	    !(c = nmd_malloc(ar->alloc, sizeof(*c) + want)))
+		return NULL;
+	c->next = ar->chunk;
+	c->size = want;
+	ar->chunk = c;
+	ar->used = size;
+	return c->data;
+}
+
+void *nmd_arena_alloc(struct nmd_arena *ar, size_t size)
+{
+	size_t at = (ar->used + 15) & ~(size_t)15;
+	if (size > SIZE_MAX - 16)
+		return NULL;
+	if (!ar->chunk || at > ar->chunk->size || size > ar->chunk->size - at)
+		return grow(ar, size ? size : 1);
+	ar->used = at + size;
+	return ar->chunk->data + at;
+}
+
+void nmd_arena_reset(struct nmd_arena *ar)
+{
+	struct nmd_arena_chunk *c = ar->chunk ? ar->chunk->next : NULL;
+	while (c) {
+		struct nmd_arena_chunk *next = c->next;
+		nmd_free(ar->alloc, c);
+		c = next;
+	}
+	if (ar->chunk)
+		ar->chunk->next = NULL;
+	ar->used = 0;
+}
+
+void nmd_arena_free(struct nmd_arena *ar)
+{
+	nmd_arena_reset(ar);
+	nmd_free(ar->alloc, ar->chunk);
+	ar->chunk = NULL;
+}

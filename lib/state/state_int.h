@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Inside the state store (lib/state only). The files split by table:
+ * state.c (open, schema, transactions, snapshots, the pieces below),
+ * jobs.c (jobs, versions), summary.c (job summaries), evals.c, nodes.c,
+ * deployments.c, allocs.c (the two-level allocation tables), plan.c.
+ *
+ * Schema (SQLite, one file):
+ *   meta(k, v)                         schema version, last applied index
+ *   table_index(t, idx)                latest index per nomad_state_table
+ *   jobs(pk, ns, id, body)             UNIQUE(ns, id)
+ *   job_versions(job_pk, version, body)
+ *   job_summaries(job_pk, body)
+ *   evals(pk, id, ns, job_id, body)    id is the 16-byte UUID
+ *   nodes(pk, id, body)
+ *   deployments(pk, id, ns, job_id, create_index, body)
+ *   alloc_loc(id, pk, node_pk)         where an allocation lives
+ *   allocs_hot(pk, node_pk, status, body)   appended; index (node_pk, pk)
+ *   allocs_cold(k, status, body)            k = node_pk << 40 | pk
+ *   alloc_by_job(jk, id), job_keys(jk, ns, job_id)
+ *   alloc_by_eval(eval_id, id), alloc_by_deployment(dep_id, id)
+ *   alloc_jobs(jk, version, body)     the job versions allocations run
+ * Bodies are the objects' protobuf encoding.
+ */
+#ifndef NMD_STATE_INT_H
+#define NMD_STATE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include <nomad/state.h>
+#include "core/buf.h"
+#include "core/ctx.h"
+
+#define NMD_STATE_SCHEMA_VERSION 1
+/* Job versions kept per job, as Nomad's JobDefaultTrackedVersions. */
+#define NMD_STATE_JOB_VERSIONS 6
+/* Node events kept per node, as Nomad's maxNodeEvents. */
+#define NMD_STATE_NODE_EVENTS 10
+/* Bits of an allocation's cold key that hold its pk. */
+#define NMD_STATE_PK_BITS 40
+
+/* Every message the store decodes or builds is allocated with the C
+ * library, whatever allocator the store was opened with: objects handed to
+ * callers must be freeable with nomad_*_free, and objects callers hand in
+ * are theirs. The store's own allocator serves its handles and buffers. */
+#define NMD_STATE_MSG_ALLOC ((const nomad_allocator *)NULL)
+
+/* One SQLite connection with its prepared statements, found by the
+ * address of their (static) SQL text. */
+#define NMD_CONN_STMTS 128
+struct nmd_conn {
+	sqlite3 *db;
+	const char *sql[NMD_CONN_STMTS];
+	sqlite3_stmt *stmt[NMD_CONN_STMTS];
+};
+
+struct nomad_state {
+	struct nmd_ctx ctx;
+	char *path;
+	nomad_state_sync sync;
+	unsigned int cache_mb;
+	unsigned int hot_max;
+
+	pthread_mutex_t write_lock; /* held by the open transaction */
+	struct nmd_conn writer;
+	uint64_t last_index;        /* written under write_lock */
+	uint64_t hot_count;         /* rows in allocs_hot */
+	uint64_t next_alloc_pk;     /* meta "alloc_pk": the next one to use */
+
+	pthread_mutex_t pool_lock;  /* guards the idle readers */
+	struct nmd_conn **idle;
+	size_t n_idle, cap_idle;
+	size_t open_snaps;
+};
+
+struct nomad_state_txn {
+	nomad_state *s;
+	struct nmd_conn *c;         /* the writer */
+	uint64_t index;
+	bool touched[NOMAD_TABLE_COUNT_];
+	struct nmd_buf scratch;     /* packing bodies */
+};
+
+struct nomad_state_snap {
+	nomad_state *s;
+	struct nmd_conn *c;
+	uint64_t index;
+	uint64_t table_index[NOMAD_TABLE_COUNT_];
+};
+
+/* ---- connections (state.c) --------------------------------------------- */
+
+/* The statement for `sql` on `c`, prepared once and reset for reuse. NULL
+ * (with err filled) when SQLite refuses it. `sql` must be static text. */
+sqlite3_stmt *nmd_stmt(struct nmd_conn *c, const char *sql, nomad_error *err);
+/* Read and write the meta table's integers. */
+nomad_err nmd_meta_get(struct nmd_conn *c, const char *key, int64_t *v,
+		       bool *found, nomad_error *err);
+nomad_err nmd_meta_set(struct nmd_conn *c, const char *key, int64_t v,
+		       nomad_error *err);
+/* Step a statement that returns no rows, then reset it. */
+nomad_err nmd_stmt_exec(struct nmd_conn *c, sqlite3_stmt *st, nomad_error *err);
+/* Fill `err` from the connection's last SQLite error; returns NOMAD_EIO. */
+nomad_err nmd_sqlite_fail(struct nmd_conn *c, nomad_error *err,
+			  const char *what);
+
+/* ---- identifiers ----------------------------------------------------- */
+
+/* Parse a UUID's text into 16 bytes; false when it is not a UUID. */
+bool nmd_uuid_to_bytes(const char *text, uint8_t out[16]);
+/* Format 16 bytes as a lowercase UUID (37 bytes with the NUL). */
+void nmd_uuid_from_bytes(const uint8_t in[16], char out[NOMAD_UUID_LEN + 1]);
+/* The byte range [lo, hi) holding every UUID that starts with the hex
+ * `prefix` (dashes ignored). *unbounded is set when hi would overflow (all
+ * of ff...). False when the prefix is not hexadecimal or too long. */
+bool nmd_uuid_prefix_range(const char *prefix, uint8_t lo[16], uint8_t hi[16],
+			   bool *unbounded);
+
+/* ---- bodies ------------------------------------------------------------ */
+
+/* Pack `msg` into txn->scratch and bind it to parameter `col`. */
+nomad_err nmd_bind_body(nomad_state_txn *txn, sqlite3_stmt *st, int col,
+			const ProtobufCMessage *msg, nomad_error *err);
+/* Decode column `col` of the current row as a `desc` message. */
+nomad_err nmd_column_body(nomad_state *s, sqlite3_stmt *st, int col,
+			  const ProtobufCMessageDescriptor *desc,
+			  ProtobufCMessage **out, nomad_error *err);
+
+/* Record that `t` changed in this transaction (its index moves on commit). */
+static inline void nmd_touch(nomad_state_txn *txn, nomad_state_table t)
+{
+	txn->touched[t] = true;
+}
+
+/* ---- shared between tables ----------------------------------------------- */
+
+/* The summary's reaction to an allocation of job (ns, job_id), group
+ * `group`, going from client status `from` to `to` (-1: none, for a new or
+ * a deleted allocation), as Nomad's updateSummaryWithAlloc (summary.c). */
+nomad_err nmd_summary_alloc_changed(nomad_state_txn *txn, const char *ns,
+				    const char *job_id, const char *group,
+				    int from, int to, nomad_error *err);
+/* Set a group's Queued count from an evaluation (summary.c). */
+nomad_err nmd_summary_set_queued(nomad_state_txn *txn, const char *ns,
+				 const char *job_id,
+				 Nomad__IntEntry *const *queued, size_t n,
+				 nomad_error *err);
+/* Update allocations' deployment status (allocs.c), for promotion and
+ * health: `canary` < 0 leaves Canary alone, `healthy` < 0 leaves Healthy. */
+nomad_err nmd_allocs_set_deployment_status(nomad_state_txn *txn,
+					   const char *id, int healthy,
+					   int canary, int64_t ts_unix_ns,
+					   nomad_error *err);
+/* Node pk for a node ID, creating a placeholder key when the node is not
+ * registered yet (allocations may name nodes the store has not seen). */
+nomad_err nmd_node_pk(nomad_state_txn *txn, const uint8_t id[16],
+		      int64_t *pk, nomad_error *err);
+/* Delete allocations by ID (allocs.c); unknown IDs are skipped. */
+nomad_err nmd_allocs_delete(nomad_state_txn *txn, const char *const *ids,
+			    size_t n, nomad_error *err);
+/* Read one allocation inside a write transaction (allocs.c). */
+nomad_err nmd_alloc_get_txn(nomad_state_txn *txn, const char *id,
+			    nomad_alloc **out, nomad_error *err);
+/* Write back an allocation read with nmd_alloc_get_txn, whole: ModifyIndex
+ * moves, and AllocModifyIndex too when `alloc_modify` (allocs.c). */
+nomad_err nmd_alloc_put_txn(nomad_state_txn *txn, nomad_alloc *a,
+			    bool alloc_modify, nomad_error *err);
+/* Move the hot allocations into the cold table (allocs.c), inside txn. */
+nomad_err nmd_allocs_migrate(nomad_state_txn *txn, nomad_error *err);
+
+/* Whether an allocation is terminal: client complete, failed or lost, or
+ * desired stop or evict (Nomad's TerminalStatus). */
+bool nmd_alloc_terminal(const nomad_alloc *a);
+
+/* Page through `st` (rows whose column 0 is the ordering key as text and
+ * column 1 the body) with a listing's per_page and token (state.c). */
+nomad_err nmd_list_rows(nomad_state_snap *snap, sqlite3_stmt *st,
+			const ProtobufCMessageDescriptor *desc,
+			const nomad_state_list_options *o,
+			nomad_state_iter_cb cb, void *ud,
+			char next_token[NOMAD_STATE_TOKEN_MAX],
+			nomad_error *err);
+
+#endif
