@@ -10,5 +10,6 @@
 
 #include <nomad/core.h>
 #include <nomad/structs.h>
+#include <nomad/state.h>
 
 #endif /* NOMAD_NOMAD_H */
