@@ -134,9 +134,19 @@ static nomad_err job_key(nomad_state_txn *txn, const char *ns,
 		"SELECT jk FROM job_keys WHERE ns = ?1 AND job_id = ?2";
 	static const char ins_sql[] =
 		"INSERT INTO job_keys(ns, job_id) VALUES(?1, ?2)";
-	sqlite3_stmt *st = nmd_stmt(txn->c, get_sql, err);
+	size_t ns_len = strlen(ns), id_len = strlen(job_id);
+	char key[512];
+	bool cacheable = ns_len + 1 + id_len <= sizeof(key);
+	sqlite3_stmt *st;
 	int rc;
-	if (!st)
+	if (cacheable) {
+		memcpy(key, ns, ns_len + 1);
+		memcpy(key + ns_len + 1, job_id, id_len);
+		if (nmd_keycache_get(&txn->s->job_keys, key, ns_len + 1 + id_len,
+				     jk))
+			return NOMAD_OK;
+	}
+	if (!(st = nmd_stmt(txn->c, get_sql, err)))
 		return NOMAD_EIO;
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, job_id, -1, SQLITE_STATIC);
@@ -144,6 +154,9 @@ static nomad_err job_key(nomad_state_txn *txn, const char *ns,
 	if (rc == SQLITE_ROW) {
 		*jk = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
+		if (cacheable)
+			nmd_keycache_put(&txn->s->job_keys, key,
+					 ns_len + 1 + id_len, *jk);
 		return NOMAD_OK;
 	}
 	sqlite3_reset(st);
@@ -156,6 +169,9 @@ static nomad_err job_key(nomad_state_txn *txn, const char *ns,
 	if ((rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 		return rc;
 	*jk = sqlite3_last_insert_rowid(txn->c->db);
+	if (cacheable)
+		nmd_keycache_put(&txn->s->job_keys, key, ns_len + 1 + id_len,
+				 *jk);
 	return NOMAD_OK;
 }
 
@@ -168,25 +184,30 @@ static nomad_err keep_job_version(nomad_state_txn *txn, int64_t jk,
 		"VALUES(?1, ?2, ?3)";
 	static const char has_sql[] =
 		"SELECT 1 FROM alloc_jobs WHERE jk = ?1 AND version = ?2";
-	sqlite3_stmt *st = nmd_stmt(txn->c, has_sql, err);
 	int64_t version = job->has_version ? (int64_t)job->version : 0;
+	int64_t key[2] = {jk, version}, cached;
+	sqlite3_stmt *st;
 	bool have;
 	nomad_err rc;
-	if (!st)
+	if (nmd_keycache_get(&txn->s->job_versions, key, sizeof(key), &cached))
+		return NOMAD_OK;
+	if (!(st = nmd_stmt(txn->c, has_sql, err)))
 		return NOMAD_EIO;
 	sqlite3_bind_int64(st, 1, jk);
 	sqlite3_bind_int64(st, 2, version);
 	have = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
-	if (have)
-		return NOMAD_OK; /* the common case: skip packing the job */
-	if (!(st = nmd_stmt(txn->c, sql, err)))
-		return NOMAD_EIO;
-	sqlite3_bind_int64(st, 1, jk);
-	sqlite3_bind_int64(st, 2, version);
-	if ((rc = nmd_bind_body(txn, st, 3, &job->base, err)) < 0)
-		return rc;
-	return nmd_stmt_exec(txn->c, st, err);
+	if (!have) {
+		if (!(st = nmd_stmt(txn->c, sql, err)))
+			return NOMAD_EIO;
+		sqlite3_bind_int64(st, 1, jk);
+		sqlite3_bind_int64(st, 2, version);
+		if ((rc = nmd_bind_body(txn, st, 3, &job->base, err)) < 0 ||
+		    (rc = nmd_stmt_exec(txn->c, st, err)) < 0)
+			return rc;
+	}
+	nmd_keycache_put(&txn->s->job_versions, key, sizeof(key), 1);
+	return NOMAD_OK;
 }
 
 /* ---- the secondary indexes ---------------------------------------------- */
@@ -362,6 +383,17 @@ static nomad_err count_in_deployment(nomad_state_txn *txn,
 	return NOMAD_OK;
 }
 
+static nomad_err cached_node_pk(nomad_state_txn *txn, const uint8_t id[16],
+				int64_t *pk, nomad_error *err)
+{
+	nomad_err rc;
+	if (nmd_keycache_get(&txn->s->node_pks, id, 16, pk))
+		return NOMAD_OK;
+	if ((rc = nmd_node_pk(txn, id, pk, err)) >= 0)
+		nmd_keycache_put(&txn->s->node_pks, id, 16, *pk);
+	return rc;
+}
+
 /* Insert a new allocation. */
 static nomad_err insert_alloc(nomad_state_txn *txn, nomad_alloc *a,
 			      const uint8_t id[16], nomad_error *err)
@@ -374,7 +406,7 @@ static nomad_err insert_alloc(nomad_state_txn *txn, nomad_alloc *a,
 		return nmd_seterr(err, NOMAD_EINVAL,
 				  "state: allocation %s: NodeID %s is not a UUID",
 				  a->id, a->nodeid ? a->nodeid : "(none)");
-	if ((rc = nmd_node_pk(txn, node, &l.node_pk, err)) < 0 ||
+	if ((rc = cached_node_pk(txn, node, &l.node_pk, err)) < 0 ||
 	    (rc = job_key(txn, ns_of(a), a->jobid, &jk, err)) < 0 ||
 	    (rc = new_loc(txn, id, &l, err)) < 0)
 		return rc;

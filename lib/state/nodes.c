@@ -292,6 +292,8 @@ nomad_err nomad_state_nodes_delete(nomad_state_txn *txn,
 			return rc;
 		nmd_pb_free(node, NMD_STATE_MSG_ALLOC);
 	}
+	/* A deleted node's pk may be handed out afresh: forget cached ones. */
+	nmd_keycache_clear(&txn->s->node_pks);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t id[16];
 		nmd_uuid_to_bytes(ids[i], id);

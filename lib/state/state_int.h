@@ -32,6 +32,7 @@
 #include <nomad/state.h>
 #include "core/buf.h"
 #include "core/ctx.h"
+#include "state/keycache.h"
 
 #define NMD_STATE_SCHEMA_VERSION 1
 /* Job versions kept per job, as Nomad's JobDefaultTrackedVersions. */
@@ -68,6 +69,11 @@ struct nomad_state {
 	uint64_t last_index;        /* written under write_lock */
 	uint64_t hot_count;         /* rows in allocs_hot */
 	uint64_t next_alloc_pk;     /* meta "alloc_pk": the next one to use */
+	/* What inserting allocations looks up again and again (allocs.c);
+	 * cleared on rollback, node_pks also when a node is deleted. */
+	struct nmd_keycache node_pks;     /* node ID (16 bytes) -> pk */
+	struct nmd_keycache job_keys;     /* "ns\0job" -> jk */
+	struct nmd_keycache job_versions; /* (jk, version) kept in alloc_jobs */
 
 	pthread_mutex_t pool_lock;  /* guards the idle readers */
 	struct nmd_conn **idle;
