@@ -637,8 +637,7 @@ static nomad_err delete_one(nomad_state_txn *txn, const uint8_t id[16],
 		"DELETE FROM alloc_loc WHERE id = ?2",
 		"DELETE FROM alloc_by_eval WHERE eval_id = ?3 AND id = ?2",
 		"DELETE FROM alloc_by_deployment WHERE dep_id = ?4 AND id = ?2",
-		"DELETE FROM alloc_by_job WHERE id = ?2 AND jk = "
-		"(SELECT jk FROM job_keys WHERE ns = ?5 AND job_id = ?6)",
+		"DELETE FROM alloc_by_job WHERE id = ?2 AND jk = (SELECT jk FROM job_keys WHERE ns = ?5 AND job_id = ?6)",
 	};
 	nomad_alloc *a;
 	struct loc l;
