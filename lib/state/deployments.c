@@ -90,21 +90,10 @@ static nomad_err load_deployment(nomad_state_txn *txn, const uint8_t key[16],
 				 nomad_deployment **out, nomad_error *err)
 {
 	static const char sql[] = "SELECT body FROM deployments WHERE id = ?1";
-	sqlite3_stmt *st = nmd_stmt(txn->c, sql, err);
-	nomad_err rc = NOMAD_OK;
-	int step;
-	*out = NULL;
-	if (!st)
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, key, 16, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		rc = nmd_column_body(txn->s, st, 0, &nomad__deployment__descriptor,
-				     (ProtobufCMessage **)out, err);
-	else if (step != SQLITE_DONE)
-		rc = nmd_sqlite_fail(txn->c, err, "read deployment");
-	sqlite3_reset(st);
-	return rc;
+	nomad_err rc = nmd_body_by_id(txn->c, sql, key,
+				      &nomad__deployment__descriptor,
+				      (ProtobufCMessage **)out, err);
+	return rc == NOMAD_ENOTFOUND ? NOMAD_OK : rc;
 }
 
 /* Write `d` (indexes already set) as deployment `key`. */
@@ -641,7 +630,6 @@ nomad_err nomad_state_deployment_get(nomad_state_snap *snap, const char *id,
 				     nomad_deployment **out)
 {
 	static const char sql[] = "SELECT body FROM deployments WHERE id = ?1";
-	sqlite3_stmt *st;
 	uint8_t key[16];
 
 	if (!out)
@@ -651,10 +639,8 @@ nomad_err nomad_state_deployment_get(nomad_state_snap *snap, const char *id,
 		return NOMAD_EINVAL;
 	if (!id || !nmd_uuid_to_bytes(id, key))
 		return NOMAD_ENOTFOUND;
-	if (!(st = nmd_stmt(snap->c, sql, NULL)))
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, key, 16, SQLITE_STATIC);
-	return read_one(snap, st, out);
+	return nmd_body_by_id(snap->c, sql, key, &nomad__deployment__descriptor,
+			      (ProtobufCMessage **)out, NULL);
 }
 
 /* Both by-job reads walk the (ns, job_id, create_index) index down; pk

@@ -51,26 +51,18 @@ static nomad_err stored_create_index(nomad_state_txn *txn, const uint8_t id[16],
 				     uint64_t *out, nomad_error *err)
 {
 	static const char sql[] = "SELECT body FROM evals WHERE id = ?1";
-	sqlite3_stmt *st = nmd_stmt(txn->c, sql, err);
-	nomad_err rc = NOMAD_OK;
-	int step;
+	nomad_eval *old;
+	nomad_err rc = nmd_body_by_id(txn->c, sql, id,
+				      &nomad__evaluation__descriptor,
+				      (ProtobufCMessage **)&old, err);
 	*out = 0;
-	if (!st)
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		nomad_eval *old;
-		rc = nmd_column_body(txn->s, st, 0, &nomad__evaluation__descriptor,
-				     (ProtobufCMessage **)&old, err);
-		if (rc >= 0) {
-			*out = old->createindex;
-			nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
-		}
-	} else if (step != SQLITE_DONE) {
-		rc = nmd_sqlite_fail(txn->c, err, "read evaluation");
-	}
-	sqlite3_reset(st);
-	return rc;
+	if (rc == NOMAD_ENOTFOUND)
+		return NOMAD_OK;
+	if (rc < 0)
+		return rc;
+	*out = old->createindex;
+	nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
+	return NOMAD_OK;
 }
 
 /* The blocked evaluations of job (ns, job_id) other than `self`, decoded
@@ -239,9 +231,6 @@ nomad_err nomad_state_eval_get(nomad_state_snap *snap, const char *id,
 {
 	static const char sql[] = "SELECT body FROM evals WHERE id = ?1";
 	uint8_t key[16];
-	sqlite3_stmt *st;
-	nomad_err rc = NOMAD_ENOTFOUND;
-	int step;
 	if (!out)
 		return NOMAD_EINVAL;
 	*out = NULL;
@@ -249,17 +238,8 @@ nomad_err nomad_state_eval_get(nomad_state_snap *snap, const char *id,
 		return NOMAD_EINVAL;
 	if (!id || !nmd_uuid_to_bytes(id, key))
 		return NOMAD_ENOTFOUND;
-	if (!(st = nmd_stmt(snap->c, sql, NULL)))
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, key, 16, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = nmd_column_body(snap->s, st, 0,
-				     &nomad__evaluation__descriptor,
-				     (ProtobufCMessage **)out, NULL);
-	else if (step != SQLITE_DONE)
-		rc = NOMAD_EIO;
-	sqlite3_reset(st);
-	return rc;
+	return nmd_body_by_id(snap->c, sql, key, &nomad__evaluation__descriptor,
+			      (ProtobufCMessage **)out, NULL);
 }
 
 nomad_err nomad_state_evals_by_job(nomad_state_snap *snap, const char *ns,

@@ -72,21 +72,9 @@ static nomad_err load_node(nomad_state_txn *txn, const uint8_t id[16],
 			   nomad_node **out, nomad_error *err)
 {
 	static const char sql[] = "SELECT body FROM nodes WHERE id = ?1";
-	sqlite3_stmt *st = nmd_stmt(txn->c, sql, err);
-	nomad_err rc = NOMAD_OK;
-	int step;
-	*out = NULL;
-	if (!st)
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		rc = nmd_column_body(txn->s, st, 0, &nomad__node__descriptor,
-				     (ProtobufCMessage **)out, err);
-	else if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = nmd_sqlite_fail(txn->c, err, "read node");
-	sqlite3_reset(st);
-	return rc;
+	nomad_err rc = nmd_body_by_id(txn->c, sql, id, &nomad__node__descriptor,
+				      (ProtobufCMessage **)out, err);
+	return rc == NOMAD_ENOTFOUND ? NOMAD_OK : rc;
 }
 
 /* Write `n` as node `id`'s body: a new row, or the existing one (a
@@ -455,12 +443,8 @@ nomad_err nomad_state_node_drain(nomad_state_txn *txn, const char *id,
 nomad_err nomad_state_node_get(nomad_state_snap *snap, const char *id,
 			       nomad_node **out)
 {
-	static const char sql[] =
-		"SELECT body FROM nodes WHERE id = ?1 AND body IS NOT NULL";
-	sqlite3_stmt *st;
+	static const char sql[] = "SELECT body FROM nodes WHERE id = ?1";
 	uint8_t key[16];
-	nomad_err rc = NOMAD_ENOTFOUND;
-	int step;
 
 	if (!out)
 		return NOMAD_EINVAL;
@@ -469,17 +453,8 @@ nomad_err nomad_state_node_get(nomad_state_snap *snap, const char *id,
 		return NOMAD_EINVAL;
 	if (!id || !nmd_uuid_to_bytes(id, key))
 		return NOMAD_ENOTFOUND;
-	if (!(st = nmd_stmt(snap->c, sql, NULL)))
-		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, key, 16, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		rc = nmd_column_body(snap->s, st, 0, &nomad__node__descriptor,
-				     (ProtobufCMessage **)out, NULL);
-	else if (step != SQLITE_DONE)
-		rc = NOMAD_EIO;
-	sqlite3_reset(st);
-	return rc;
+	return nmd_body_by_id(snap->c, sql, key, &nomad__node__descriptor,
+			      (ProtobufCMessage **)out, NULL);
 }
 
 /* Compare two blobs as SQLite does: bytes first, then length. */

@@ -667,6 +667,27 @@ nomad_err nmd_column_body(nomad_state *s, sqlite3_stmt *st, int col,
 				NMD_STATE_MSG_ALLOC, err);
 }
 
+nomad_err nmd_body_by_id(struct nmd_conn *c, const char *sql,
+			 const uint8_t id[16],
+			 const ProtobufCMessageDescriptor *desc,
+			 ProtobufCMessage **out, nomad_error *err)
+{
+	sqlite3_stmt *st = nmd_stmt(c, sql, err);
+	nomad_err rc = NOMAD_ENOTFOUND;
+	int step;
+	*out = NULL;
+	if (!st)
+		return NOMAD_EIO;
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		rc = nmd_column_body(NULL, st, 0, desc, out, err);
+	else if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = nmd_sqlite_fail(c, err, "read");
+	sqlite3_reset(st);
+	return rc;
+}
+
 /* ---- paging ------------------------------------------------------------- */
 
 nomad_err nmd_list_rows(nomad_state_snap *snap, sqlite3_stmt *st,

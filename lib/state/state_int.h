@@ -134,6 +134,14 @@ nomad_err nmd_column_body(nomad_state *s, sqlite3_stmt *st, int col,
 			  const ProtobufCMessageDescriptor *desc,
 			  ProtobufCMessage **out, nomad_error *err);
 
+/* Run `sql`, whose one parameter is a 16-byte ID, on `c`, and decode
+ * column 0 of its first row as a `desc` message. NOMAD_ENOTFOUND when
+ * there is no row or its body is NULL (a node placeholder). */
+nomad_err nmd_body_by_id(struct nmd_conn *c, const char *sql,
+			 const uint8_t id[16],
+			 const ProtobufCMessageDescriptor *desc,
+			 ProtobufCMessage **out, nomad_error *err);
+
 /* Record that `t` changed in this transaction (its index moves on commit). */
 static inline void nmd_touch(nomad_state_txn *txn, nomad_state_table t)
 {
