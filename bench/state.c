@@ -10,9 +10,12 @@
  *                               killed with SIGKILL
  *   state.node_query_per_s      one node's allocations (about 200), read
  *                               and decoded through a snapshot
+ *   state.view_node_query_per_s the same through the in-memory scheduler
+ *                               view (built once, on first use)
  *   state.plan_apply_per_s      plan results of 10 placements each
  *   state.snapshot_open_us      opening and closing a read snapshot
  *   state.rss_mb_1m             resident memory while holding the store
+ *                               and its scheduler view
  *
  * NMD_BENCH_ALLOCS and NMD_BENCH_NODES scale it down for a quick look.
  * Compare with ../shared/peers/memdb/run.sh -rows 1000000 -nodes 5000.
@@ -260,6 +263,23 @@ static void node_query(void *arg)
 		exit(1);
 }
 
+static int count_view(const nomad_state_view_alloc *a, void *ud)
+{
+	(void)a;
+	++*(long *)ud;
+	return 0;
+}
+
+static void view_node_query(void *arg)
+{
+	struct qctx *q = arg;
+	char id[NOMAD_UUID_LEN + 1];
+	q->seed = q->seed * 1103515245u + 12345u;
+	id_for('n', (long)(q->seed >> 8) % n_nodes, id);
+	if (nomad_state_view_node_allocs(q->s, id, count_view, &q->rows, NULL))
+		exit(1);
+}
+
 static void snapshot_open(void *arg)
 {
 	struct qctx *q = arg;
@@ -362,6 +382,14 @@ int main(void)
 	q.seed = 42;
 	bench_report_rate("state.node_query_per_s", node_query, &q, 1.0);
 	nomad_state_snap_close(q.snap);
+	{
+		/* The scheduler view: built once, from the tables. */
+		double t0 = bench_now();
+		BENCH_CHECK(nomad_state_view_index(q.s) > 0);
+		fprintf(stderr, "bench state: scheduler view built in %.0f ms\n",
+			(bench_now() - t0) * 1000);
+	}
+	bench_report_rate("state.view_node_query_per_s", view_node_query, &q, 1.0);
 	printf("bench state.rss_mb_1m %ld MB\n", rss_mb());
 
 	bench_report_rate("state.plan_apply_per_s", plan_apply, &q, 1.0);

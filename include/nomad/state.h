@@ -491,6 +491,83 @@ NOMAD_EXTERN nomad_err nomad_state_job_versions(nomad_state_snap *snap,
 						void *userdata,
 						nomad_error *err);
 
+/* ------------------------------------------------------------------ */
+/* The scheduler view                                                   */
+
+/**
+ * One node as the scheduler sees it: what it can allocate (its resources
+ * less the reserved ones) and what its non-terminal allocations use. All
+ * pointers are borrowed for the duration of the callback.
+ */
+typedef struct nomad_state_view_node {
+	const char *id;
+	const char *name;
+	const char *datacenter;
+	const char *node_pool;
+	const char *node_class;          /**< NULL when none */
+	int status;                      /**< a Nomad__Node__StatusKind */
+	bool eligible;                   /**< scheduling eligibility */
+	bool draining;
+	int64_t cpu_mhz, memory_mb, disk_mb;                /**< capacity */
+	int64_t cpu_used_mhz, memory_used_mb, disk_used_mb; /**< in use */
+	size_t n_allocs;                 /**< non-terminal allocations */
+	const uint16_t *ports_used;      /**< sorted; repeats allowed */
+	size_t n_ports_used;
+	const nomad_node *node;          /**< the whole node */
+} nomad_state_view_node;
+
+/** One non-terminal allocation in the view; borrowed for the callback. */
+typedef struct nomad_state_view_alloc {
+	const char *id;
+	const char *ns;
+	const char *job_id;
+	const char *task_group;
+	int64_t cpu_mhz, memory_mb, disk_mb;
+	int desired_status;              /**< Nomad__Allocation__DesiredStatusKind */
+	int client_status;               /**< Nomad__Allocation__ClientStatusKind */
+	const uint16_t *ports;
+	size_t n_ports;
+} nomad_state_view_alloc;
+
+/** Return 0 to go on, nonzero to stop (the call returns NOMAD_EUSER).
+ *  Runs under the view's read lock: it must not write to the store. */
+typedef int (*nomad_state_view_node_cb)(const nomad_state_view_node *node,
+					void *userdata);
+typedef int (*nomad_state_view_alloc_cb)(const nomad_state_view_alloc *alloc,
+					 void *userdata);
+
+/**
+ * Every registered node, with its capacity and usage, from memory.
+ *
+ * The view is built from the store the first time any view call is made
+ * (it reads every node and non-terminal allocation once, holding the write
+ * lock) and is then kept current by each commit, never recomputed. It
+ * shows the latest commit (nomad_state_view_index()), which may be newer
+ * than a snapshot a caller holds; the plan applier re-checks placements
+ * against the latest state anyway, as Nomad's does.
+ *
+ * Threads: any thread; readers share, commits wait for them.
+ */
+NOMAD_EXTERN nomad_err nomad_state_view_nodes(nomad_state *s,
+					      nomad_state_view_node_cb cb,
+					      void *userdata, nomad_error *err);
+
+/** One node of the view. @return NOMAD_ENOTFOUND when not registered */
+NOMAD_EXTERN nomad_err nomad_state_view_node_get(nomad_state *s, const char *node_id,
+					     nomad_state_view_node_cb cb,
+					     void *userdata, nomad_error *err);
+
+/** The non-terminal allocations on one node, from memory.
+ *  @return NOMAD_ENOTFOUND when the node is not registered */
+NOMAD_EXTERN nomad_err nomad_state_view_node_allocs(nomad_state *s,
+						    const char *node_id,
+						    nomad_state_view_alloc_cb cb,
+						    void *userdata,
+						    nomad_error *err);
+
+/** The index of the last commit the view reflects (builds it if needed). */
+NOMAD_EXTERN uint64_t nomad_state_view_index(nomad_state *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -291,6 +291,7 @@ static nomad_err write_row(nomad_state_txn *txn, const struct loc *l,
 	if (!exists)
 		txn->s->hot_count++;
 	nmd_touch(txn, NOMAD_TABLE_ALLOCS);
+	nmd_view_alloc_put(txn, a);
 	return NOMAD_OK;
 }
 
@@ -672,6 +673,8 @@ static nomad_err delete_one(nomad_state_txn *txn, const uint8_t id[16],
 	/* The job summary keeps its counts: garbage collection forgets the
 	 * allocations, not what happened to them (as Nomad's DeleteEval). */
 	nmd_touch(txn, NOMAD_TABLE_ALLOCS);
+	if (rc >= 0)
+		nmd_view_alloc_del(txn, a->nodeid, id);
 	nomad_alloc_free(a);
 	return rc;
 }

@@ -94,6 +94,7 @@ static nomad_err store_node(nomad_state_txn *txn, const uint8_t id[16],
 	    (rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 		return rc;
 	nmd_touch(txn, NOMAD_TABLE_NODES);
+	nmd_view_node_put(txn, n);
 	return NOMAD_OK;
 }
 
@@ -260,7 +261,9 @@ static nomad_err delete_node(nomad_state_txn *txn, const uint8_t id[16],
 	if (!(st = nmd_stmt(txn->c, has ? sql_clear : sql_del, err)))
 		return NOMAD_EIO;
 	sqlite3_bind_int64(st, 1, pk);
-	return nmd_stmt_exec(txn->c, st, err);
+	if ((rc = nmd_stmt_exec(txn->c, st, err)) >= 0)
+		nmd_view_node_del(txn, id);
+	return rc;
 }
 
 nomad_err nomad_state_nodes_delete(nomad_state_txn *txn,

@@ -317,6 +317,7 @@ void nomad_state_close(nomad_state *s)
 	nmd_free(s->ctx.alloc, s->idle);
 	if (s->writer.db)
 		conn_close(s, &s->writer);
+	nmd_view_free(s);
 	nmd_keycache_free(&s->node_pks);
 	nmd_keycache_free(&s->job_keys);
 	nmd_keycache_free(&s->job_versions);
@@ -380,8 +381,12 @@ uint64_t nomad_state_txn_index(const nomad_state_txn *txn)
 static void txn_end(nomad_state_txn *txn, bool commit_ok)
 {
 	nomad_state *s = txn->s;
-	if (commit_ok)
+	if (commit_ok) {
 		s->last_index = txn->index;
+		nmd_view_commit(txn);
+	} else {
+		nmd_view_discard(txn);
+	}
 	nmd_buf_free(&txn->scratch);
 	pthread_mutex_unlock(&s->write_lock);
 	nmd_free(s->ctx.alloc, txn);

@@ -74,11 +74,48 @@ struct nomad_state {
 	struct nmd_keycache node_pks;     /* node ID (16 bytes) -> pk */
 	struct nmd_keycache job_keys;     /* "ns\0job" -> jk */
 	struct nmd_keycache job_versions; /* (jk, version) kept in alloc_jobs */
+	struct nmd_view *view;      /* built on first use (view.c) */
 
 	pthread_mutex_t pool_lock;  /* guards the idle readers */
 	struct nmd_conn **idle;
 	size_t n_idle, cap_idle;
 	size_t open_snaps;
+
+	/* Change notification: the event buffer and subscribers (events.c),
+	 * blocking-query waiters and per-key indexes (watch.c). */
+	struct nmd_events *events;
+	struct nmd_watches *watches;
+};
+
+/* Events a transaction records (events.c). Strings and packed payloads
+ * live in `arena` and are named by offset, since the arena moves as it
+ * grows; on commit the whole list becomes one buffered batch. */
+struct nmd_ev_rec {
+	size_t topic, type, key, ns; /* offsets of NUL-terminated strings */
+	size_t filter;               /* offset of n_filter strings, packed */
+	size_t n_filter;
+	size_t body, body_len;       /* the payload's protobuf encoding */
+	const ProtobufCMessageDescriptor *desc; /* NULL: no payload */
+};
+struct nmd_txn_events {
+	struct nmd_ev_rec *recs;
+	size_t n, cap;
+	struct nmd_buf arena;
+	bool oom;                    /* a record was lost: commit fails */
+};
+
+/* Keys a transaction touched (watch.c): table, the key's hash, and the
+ * offset of its text in `arena`. */
+struct nmd_key_rec {
+	uint64_t hash;
+	size_t key;
+	nomad_state_table table;
+};
+struct nmd_txn_keys {
+	struct nmd_key_rec *recs;
+	size_t n, cap;
+	struct nmd_buf arena;
+	bool oom;
 };
 
 struct nomad_state_txn {
@@ -87,6 +124,9 @@ struct nomad_state_txn {
 	uint64_t index;
 	bool touched[NOMAD_TABLE_COUNT_];
 	struct nmd_buf scratch;     /* packing bodies */
+	struct nmd_txn_events ev;   /* published on commit (events.c) */
+	struct nmd_txn_keys keys;   /* keys touched, for watches (watch.c) */
+	struct nmd_view_log *view_log; /* scheduler view changes (view.c) */
 };
 
 struct nomad_state_snap {
@@ -95,6 +135,22 @@ struct nomad_state_snap {
 	uint64_t index;
 	uint64_t table_index[NOMAD_TABLE_COUNT_];
 };
+
+/* ---- the scheduler view (view.c) ---------------------------------------- */
+
+struct nmd_view;
+/* Record, in the transaction, what the view must learn on commit: a node
+ * written (a copy is taken) or deleted, an allocation written (as stored)
+ * or deleted. Cheap no-ops until the view has been built. */
+void nmd_view_node_put(nomad_state_txn *txn, const nomad_node *node);
+void nmd_view_node_del(nomad_state_txn *txn, const uint8_t id[16]);
+void nmd_view_alloc_put(nomad_state_txn *txn, const nomad_alloc *a);
+void nmd_view_alloc_del(nomad_state_txn *txn, const char *node_id,
+			const uint8_t id[16]);
+/* Apply the transaction's changes after its commit, or drop them. */
+void nmd_view_commit(nomad_state_txn *txn);
+void nmd_view_discard(nomad_state_txn *txn);
+void nmd_view_free(nomad_state *s);
 
 /* ---- connections (state.c) --------------------------------------------- */
 
@@ -146,6 +202,48 @@ nomad_err nmd_body_by_id(struct nmd_conn *c, const char *sql,
 static inline void nmd_touch(nomad_state_txn *txn, nomad_state_table t)
 {
 	txn->touched[t] = true;
+}
+
+/* ---- change notification (events.c, watch.c) ----------------------------- */
+
+/* Record an event of this transaction: published with Index = the
+ * transaction's index when it commits, dropped if it aborts. `payload`
+ * (may be NULL) is packed now, so the caller may free it afterwards; the
+ * strings are copied (`ns` NULL or "" for none, as Node events). Cheap: no
+ * allocation per event beyond the transaction's growing arena. A failure
+ * (out of memory) also makes the commit fail, so no event is lost
+ * silently; callers may ignore the return value. */
+nomad_err nmd_txn_event(nomad_state_txn *txn, const char *topic,
+			const char *type, const char *key, const char *ns,
+			const char *const *filter_keys, size_t n_filter,
+			const ProtobufCMessage *payload, nomad_error *err);
+/* Record that key `key` of table `t` changed (and marks the table): watches
+ * on (t, key) fire when the transaction commits. The key is whatever a
+ * watcher names (nomad/state.h lists them): an object's ID, or a grouping
+ * such as a node ID for its allocations or "<ns>/<job id>" for a job's
+ * rows. A duplicate within one transaction is harmless. */
+void nmd_touch_key(nomad_state_txn *txn, nomad_state_table t,
+		   const char *key);
+
+/* Store-side setup and teardown, called by nomad_state_open/close. */
+nomad_err nmd_events_open(nomad_state *s, unsigned int buffer,
+			  nomad_error *err);
+void nmd_events_close(nomad_state *s);
+nomad_err nmd_watch_open(nomad_state *s, nomad_error *err);
+void nmd_watch_close(nomad_state *s);
+/* At commit, with write_lock held and the SQLite commit done: move the
+ * transaction's events into the buffer (true when any were published),
+ * and wake the watches on what it touched. */
+bool nmd_events_publish(nomad_state_txn *txn);
+void nmd_watch_publish(nomad_state_txn *txn);
+/* After write_lock is released: call subscribers' ready callbacks. */
+void nmd_events_notify(nomad_state *s, uint64_t index);
+/* Free what a transaction recorded (abort, or after publishing). */
+void nmd_txn_changes_free(nomad_state_txn *txn);
+/* Whether the transaction's event list lost a record to out of memory. */
+static inline bool nmd_txn_changes_oom(const nomad_state_txn *txn)
+{
+	return txn->ev.oom || txn->ev.arena.oom;
 }
 
 /* ---- shared between tables ----------------------------------------------- */
