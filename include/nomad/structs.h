@@ -50,6 +50,14 @@ typedef Nomad__JobDiff nomad_job_diff;
 typedef Nomad__JobListStub nomad_job_list_stub;
 typedef Nomad__NodeListStub nomad_node_list_stub;
 typedef Nomad__AllocationListStub nomad_alloc_list_stub;
+typedef Nomad__Namespace nomad_namespace;
+typedef Nomad__NodePool nomad_node_pool;
+typedef Nomad__ACLPolicy nomad_acl_policy;
+typedef Nomad__ACLToken nomad_acl_token;
+typedef Nomad__Variable nomad_variable;
+typedef Nomad__ServiceRegistration nomad_service_registration;
+typedef Nomad__SchedulerConfiguration nomad_scheduler_config;
+typedef Nomad__PeriodicLaunch nomad_periodic_launch;
 
 /* ------------------------------------------------------------------ */
 /* Any message: JSON, protobuf, copy, compare                          */
@@ -246,6 +254,14 @@ NOMAD_STRUCTS_DECLARE_(nomad_job_diff, nomad_job_diff);
 NOMAD_STRUCTS_DECLARE_(nomad_job_list_stub, nomad_job_list_stub);
 NOMAD_STRUCTS_DECLARE_(nomad_node_list_stub, nomad_node_list_stub);
 NOMAD_STRUCTS_DECLARE_(nomad_alloc_list_stub, nomad_alloc_list_stub);
+NOMAD_STRUCTS_DECLARE_(nomad_namespace, nomad_namespace);
+NOMAD_STRUCTS_DECLARE_(nomad_node_pool, nomad_node_pool);
+NOMAD_STRUCTS_DECLARE_(nomad_acl_policy, nomad_acl_policy);
+NOMAD_STRUCTS_DECLARE_(nomad_acl_token, nomad_acl_token);
+NOMAD_STRUCTS_DECLARE_(nomad_variable, nomad_variable);
+NOMAD_STRUCTS_DECLARE_(nomad_service_registration, nomad_service_registration);
+NOMAD_STRUCTS_DECLARE_(nomad_scheduler_config, nomad_scheduler_config);
+NOMAD_STRUCTS_DECLARE_(nomad_periodic_launch, nomad_periodic_launch);
 
 /* ------------------------------------------------------------------ */
 /* Maps                                                                 */

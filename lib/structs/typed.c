@@ -67,3 +67,14 @@ DEFINE_FAMILY(nomad_node_list_stub, nomad_node_list_stub,
 	      nomad__node_list_stub__descriptor)
 DEFINE_FAMILY(nomad_alloc_list_stub, nomad_alloc_list_stub,
 	      nomad__allocation_list_stub__descriptor)
+DEFINE_FAMILY(nomad_namespace, nomad_namespace, nomad__namespace__descriptor)
+DEFINE_FAMILY(nomad_node_pool, nomad_node_pool, nomad__node_pool__descriptor)
+DEFINE_FAMILY(nomad_acl_policy, nomad_acl_policy, nomad__aclpolicy__descriptor)
+DEFINE_FAMILY(nomad_acl_token, nomad_acl_token, nomad__acltoken__descriptor)
+DEFINE_FAMILY(nomad_variable, nomad_variable, nomad__variable__descriptor)
+DEFINE_FAMILY(nomad_service_registration, nomad_service_registration,
+	      nomad__service_registration__descriptor)
+DEFINE_FAMILY(nomad_scheduler_config, nomad_scheduler_config,
+	      nomad__scheduler_configuration__descriptor)
+DEFINE_FAMILY(nomad_periodic_launch, nomad_periodic_launch,
+	      nomad__periodic_launch__descriptor)

@@ -372,7 +372,13 @@ NMD_TEST(test_structs_json__random_roundtrip_every_type)
 		&nomad__job_diff__descriptor,
 		&nomad__job_list_stub__descriptor,
 		&nomad__node_list_stub__descriptor,
-		&nomad__allocation_list_stub__descriptor};
+		&nomad__allocation_list_stub__descriptor,
+		&nomad__namespace__descriptor, &nomad__node_pool__descriptor,
+		&nomad__aclpolicy__descriptor, &nomad__acltoken__descriptor,
+		&nomad__variable__descriptor,
+		&nomad__service_registration__descriptor,
+		&nomad__scheduler_configuration__descriptor,
+		&nomad__periodic_launch__descriptor};
 	for (size_t t = 0; t < sizeof(types) / sizeof(*types); t++)
 		for (uint64_t seed = 1; seed <= 40; seed++)
 			roundtrip_random(types[t], seed * 131 + t);
