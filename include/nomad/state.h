@@ -67,9 +67,12 @@ typedef struct nomad_state_config {
 	nomad_log_cb log_cb;
 	void *log_userdata;
 	nomad_log_level log_level;
+	unsigned int event_buffer;   /**< commits whose events are kept for
+					  subscribers to resume from,
+					  default 100 */
 } nomad_state_config;
 
-#define NOMAD_STATE_CONFIG_INIT {NOMAD_STATE_CONFIG_VERSION, NULL, 0, 0, 0, NULL, NULL, NULL, 0}
+#define NOMAD_STATE_CONFIG_INIT {NOMAD_STATE_CONFIG_VERSION, NULL, 0, 0, 0, NULL, NULL, NULL, 0, 0}
 
 /** Initialise `cfg` to the defaults of `version`. @return NOMAD_EINVAL
  *  for an unknown version */
@@ -106,6 +109,14 @@ typedef enum nomad_state_table {
 	NOMAD_TABLE_ALLOCS,
 	NOMAD_TABLE_NODES,
 	NOMAD_TABLE_DEPLOYMENTS,
+	NOMAD_TABLE_NAMESPACES,
+	NOMAD_TABLE_NODE_POOLS,
+	NOMAD_TABLE_ACL_POLICIES,
+	NOMAD_TABLE_ACL_TOKENS,
+	NOMAD_TABLE_VARIABLES,
+	NOMAD_TABLE_SERVICES,
+	NOMAD_TABLE_SCHEDULER_CONFIG,
+	NOMAD_TABLE_PERIODIC_LAUNCH,
 	NOMAD_TABLE_COUNT_
 } nomad_state_table;
 
@@ -567,6 +578,663 @@ NOMAD_EXTERN nomad_err nomad_state_view_node_allocs(nomad_state *s,
 
 /** The index of the last commit the view reflects (builds it if needed). */
 NOMAD_EXTERN uint64_t nomad_state_view_index(nomad_state *s);
+
+/* ------------------------------------------------------------------ */
+/* Snapshot streams                                                     */
+
+/*
+ * The whole store as one byte stream: what Raft snapshots and `nomadctl
+ * operator snapshot save/restore` carry. The stream starts with the magic
+ * "NOMADSNP", a format version, the store's schema version and the index
+ * it was taken at; then every row of every table, as framed records with
+ * lengths and typed columns; then a trailer with the record count and a
+ * SHA-256 over everything before it. lib/state/snapshot_io.c documents
+ * the layout byte by byte. A stream is only restored by a store of the
+ * same schema version.
+ */
+
+/**
+ * Receives snapshot bytes; return nonzero to abort (NOMAD_EUSER).
+ *
+ * Called on the thread of nomad_state_snapshot_save with no lock of the
+ * store held: it may call into libnomad, write transactions included, but
+ * must not use the snapshot being saved. `data` is valid only during the
+ * call.
+ */
+typedef int (*nomad_state_write_cb)(const void *data, size_t len,
+				    void *userdata);
+
+/**
+ * Supplies snapshot bytes: fill up to `cap`, return the count, 0 at the
+ * end, or -1 for an error.
+ *
+ * Called on the thread of nomad_state_snapshot_restore with no lock of the
+ * store held. Short counts are fine. -1, or any count above `cap`, ends the
+ * restore with NOMAD_EUSER.
+ */
+typedef long (*nomad_state_read_cb)(void *buf, size_t cap, void *userdata);
+
+/**
+ * Write the store, as `snap` sees it, to a stream.
+ *
+ * The stream holds exactly the state at nomad_state_snap_index(snap):
+ * writes committed while it is saved go on and are not in it. Bytes reach
+ * `cb` in order, in chunks of at most 64 KiB; the stream is complete only
+ * once the call returns NOMAD_OK (it ends with its trailer, so a stream cut
+ * short anywhere is refused by restore). The snapshot stays open and
+ * usable; close it as usual.
+ *
+ * @param snap the snapshot to save; this call uses it until it returns
+ * @param cb receives the bytes, borrowed for the duration of each call
+ * @param userdata passed to `cb`
+ * @return NOMAD_OK; NOMAD_EUSER (`cb` returned nonzero; what was written
+ *         is incomplete); NOMAD_EINVAL (no snapshot or callback);
+ *         NOMAD_EIO (the store could not be read); NOMAD_ENOMEM
+ */
+NOMAD_EXTERN nomad_err nomad_state_snapshot_save(nomad_state_snap *snap,
+						 nomad_state_write_cb cb,
+						 void *userdata,
+						 nomad_error *err);
+
+/**
+ * Replace the whole content of `s` with a stream from
+ * nomad_state_snapshot_save.
+ *
+ * The stream is first loaded into a scratch database next to the store
+ * (its path plus ".restore"), checking each record's framing as it arrives
+ * and the record count and checksum at the end. Only a stream that passed
+ * every check replaces the store's content, in one write transaction:
+ * every table is emptied and refilled, so what the store held before is
+ * gone, and the last index and each table's index become the snapshot's,
+ * even when lower than the store's were. Any failure leaves the store
+ * exactly as it was. The scratch file is removed in every case.
+ *
+ * Writes wait only while the content is replaced, not while the stream is
+ * read. Snapshots already open are not refused: they go on seeing the state
+ * they were opened on, and snapshots opened afterwards see the restored
+ * one. On success, event subscriptions end (their next read returns
+ * NOMAD_ERANGE), every blocking-query watch fires, and the scheduler view
+ * shows the restored state. The calling thread must not have a
+ * transaction of `s` open. One restore at a time per store; a concurrent
+ * second one is refused.
+ *
+ * @param s the store whose content is replaced
+ * @param cb supplies the bytes
+ * @param userdata passed to `cb`
+ * @return NOMAD_OK; NOMAD_ECORRUPT (the stream is truncated, or has a bad
+ *         magic, an unknown format or schema version, bad framing, a row
+ *         that does not fit the schema, a wrong record count or a bad
+ *         checksum: the message says which, and at what byte offset);
+ *         NOMAD_EUSER (`cb` failed); NOMAD_ECONFLICT (another restore into
+ *         `s` is running); NOMAD_EINVAL; NOMAD_EIO; NOMAD_ENOMEM
+ */
+NOMAD_EXTERN nomad_err nomad_state_snapshot_restore(nomad_state *s,
+						    nomad_state_read_cb cb,
+						    void *userdata,
+						    nomad_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Change notification: the event stream and blocking queries          */
+
+/*
+ * Every committed write publishes events, as Nomad's event stream does
+ * (GET /v1/event/stream): one per object written, all with Index = the
+ * transaction's index, published when the transaction commits and dropped
+ * when it aborts. The store keeps the events of its last
+ * nomad_state_config.event_buffer commits (default 100, as Nomad's
+ * EventBufferSize) so that a subscriber can start from a recent index.
+ *
+ * Subscribers pull: nomad_state_sub_next returns the next matching event,
+ * waiting for one if asked to. An optional ready callback says, on the
+ * committing thread, that new events may be there, so an event loop can
+ * wake up and drain them without a thread of its own.
+ *
+ * Blocking queries use watches: nomad_state_watch calls back on a libevent
+ * loop when a table, or one key of it, moves past an index, or when a
+ * timeout passes. Keys of each table, as the store marks them:
+ *   jobs, job versions, job summaries: "<namespace>/<job id>"
+ *   evals: the evaluation ID, and "<namespace>/<job id>"
+ *   nodes: the node ID
+ *   deployments: the deployment ID, and "<namespace>/<job id>"
+ *   allocs: the allocation ID, its node ID, "<namespace>/<job id>", its
+ *           evaluation ID and its deployment ID
+ */
+
+/* Topics and types of events (Nomad's names). */
+#define NOMAD_TOPIC_ALL "*"
+#define NOMAD_TOPIC_JOB "Job"
+#define NOMAD_TOPIC_EVALUATION "Evaluation"
+#define NOMAD_TOPIC_ALLOCATION "Allocation"
+#define NOMAD_TOPIC_NODE "Node"
+#define NOMAD_TOPIC_DEPLOYMENT "Deployment"
+
+#define NOMAD_EVENT_JOB_REGISTERED "JobRegistered"
+#define NOMAD_EVENT_JOB_DEREGISTERED "JobDeregistered"
+#define NOMAD_EVENT_EVALUATION_UPDATED "EvaluationUpdated"
+#define NOMAD_EVENT_NODE_REGISTRATION "NodeRegistration"
+#define NOMAD_EVENT_NODE_DEREGISTRATION "NodeDeregistration"
+#define NOMAD_EVENT_NODE_ELIGIBILITY "NodeEligibility"
+#define NOMAD_EVENT_NODE_DRAIN "NodeDrain"
+#define NOMAD_EVENT_NODE_STREAM "NodeStreamEvent"
+#define NOMAD_EVENT_DEPLOYMENT_STATUS "DeploymentStatusUpdate"
+#define NOMAD_EVENT_DEPLOYMENT_PROMOTION "DeploymentPromotion"
+#define NOMAD_EVENT_DEPLOYMENT_ALLOC_HEALTH "DeploymentAllocHealth"
+#define NOMAD_EVENT_ALLOCATION_CREATED "AllocationCreated"
+#define NOMAD_EVENT_ALLOCATION_UPDATED "AllocationUpdated"
+#define NOMAD_EVENT_ALLOCATION_DESIRED "AllocationUpdateDesiredStatus"
+#define NOMAD_EVENT_PLAN_RESULT "PlanResult"
+
+/**
+ * One event, as Nomad's structs.Event. Every pointer is borrowed from the
+ * subscription and valid until the next nomad_state_sub_next or
+ * nomad_state_sub_close on it; copy what must outlive that (the payload
+ * with nomad_msg_copy).
+ */
+typedef struct nomad_state_event {
+	const char *topic;     /**< NOMAD_TOPIC_JOB, ... */
+	const char *type;      /**< NOMAD_EVENT_JOB_REGISTERED, ... */
+	const char *key;       /**< the object's ID (jobs: the job ID) */
+	const char *ns;        /**< its namespace; "" for nodes */
+	const char *const *filter_keys; /**< other keys it matches (an
+					     allocation's job and deployment
+					     IDs, an evaluation's job ID) */
+	size_t n_filter_keys;
+	uint64_t index;        /**< the index of the write */
+	/** The object as stored after the write (a nomad_job, nomad_eval,
+	 *  nomad_node, nomad_deployment or nomad_alloc; for
+	 *  JobDeregistered and NodeDeregistration the object as it was),
+	 *  or NULL. */
+	const ProtobufCMessage *payload;
+} nomad_state_event;
+
+/** A subscription to the event stream. */
+typedef struct nomad_state_sub nomad_state_sub;
+
+/** Which events a subscription wants: topic "*" is every topic, key "*"
+ *  (or NULL) every key; a key matches an event's Key or any of its
+ *  FilterKeys. */
+typedef struct nomad_state_topic_filter {
+	const char *topic;
+	const char *key;
+} nomad_state_topic_filter;
+
+#define NOMAD_STATE_SUBSCRIBE_OPTIONS_VERSION 1
+
+/** How to subscribe. */
+typedef struct nomad_state_subscribe_options {
+	unsigned int version; /**< NOMAD_STATE_SUBSCRIBE_OPTIONS_VERSION */
+	/** Start with the buffered events of this index and later; 0 starts
+	 *  with the oldest buffered event. */
+	uint64_t index;
+	/** The topics wanted; n_topics 0 means all ("*:*"). */
+	const nomad_state_topic_filter *topics;
+	size_t n_topics;
+	/** The namespace: NULL "default", "*" all. Events without a
+	 *  namespace (nodes) always pass. */
+	const char *ns;
+} nomad_state_subscribe_options;
+
+#define NOMAD_STATE_SUBSCRIBE_OPTIONS_INIT {NOMAD_STATE_SUBSCRIBE_OPTIONS_VERSION, 0, NULL, 0, NULL}
+
+/**
+ * Says that events may be waiting for `sub` (they may not match its
+ * filter). Called on the thread that committed, after the commit and with
+ * no lock of the store held, once per commit that published events.
+ *
+ * It must be quick and must not call back into the store: no writes, and
+ * not nomad_state_sub_close. It is meant to wake the consumer: an
+ * event_active() on a libevent event, a condition variable, a pipe. The
+ * consumer then calls nomad_state_sub_next with timeout 0 until it
+ * returns NOMAD_ETIMEDOUT.
+ */
+typedef void (*nomad_state_sub_ready_cb)(nomad_state_sub *sub,
+					 uint64_t index, void *userdata);
+
+/**
+ * Subscribe to the event stream.
+ *
+ * The filters are copied. Events still buffered from opts->index on are
+ * delivered first, then new ones as they are committed.
+ *
+ * @param opts NULL: every event of every namespace, from the oldest
+ *        buffered
+ * @param cb optional ready callback (see nomad_state_sub_ready_cb)
+ * @param out the subscription, freed with nomad_state_sub_close
+ * @return NOMAD_OK; NOMAD_ERANGE when events at or after opts->index
+ *         are no longer buffered ("index N is older than the oldest
+ *         buffered event M": resubscribe from a fresh read); NOMAD_EINVAL
+ */
+NOMAD_EXTERN nomad_err nomad_state_subscribe(nomad_state *s,
+					     const nomad_state_subscribe_options *opts,
+					     nomad_state_sub_ready_cb cb,
+					     void *userdata,
+					     nomad_state_sub **out,
+					     nomad_error *err);
+
+/**
+ * The next event of the subscription, in commit order.
+ *
+ * The previous event's memory is released. A subscriber that reads more
+ * slowly than the store writes loses its place once the events it has not
+ * read leave the buffer: it gets NOMAD_ERANGE, and then again on every
+ * call; it must close and resubscribe.
+ *
+ * @param timeout_ms how long to wait for an event: 0 not at all, < 0
+ *        without limit
+ * @param out the event, borrowed until the next call or the close
+ * @return NOMAD_OK; NOMAD_ETIMEDOUT (no event came); NOMAD_ERANGE (fell
+ *         behind the buffer); NOMAD_ECORRUPT (a payload failed to decode,
+ *         which does not happen with a sane store)
+ */
+NOMAD_EXTERN nomad_err nomad_state_sub_next(nomad_state_sub *sub,
+					    int64_t timeout_ms,
+					    const nomad_state_event **out,
+					    nomad_error *err);
+
+/**
+ * End a subscription. NULL accepted. Waits for a ready callback of `sub`
+ * running on another thread to return, so never call it from the ready
+ * callback itself. Subscriptions must be closed before their store.
+ */
+NOMAD_EXTERN void nomad_state_sub_close(nomad_state_sub *sub);
+
+struct event_base;
+
+/** A blocking-query watch (a waiter registered by nomad_state_watch). */
+typedef struct nomad_state_watcher nomad_state_watcher;
+
+/**
+ * Receives a watch's outcome, on the thread running the watch's event
+ * loop, once. `status` is NOMAD_OK when the table or key moved past the
+ * index (`index` is then the index that moved it), NOMAD_ETIMEDOUT when
+ * the timeout passed first (`index` is then the table's current index).
+ * The watch is freed before the call: do not cancel it. The callback may
+ * call into the store, including nomad_state_watch to wait again.
+ */
+typedef void (*nomad_state_watch_cb)(nomad_err status, uint64_t index,
+				     void *userdata);
+
+/**
+ * Wait, on a libevent loop, for a table or one of its keys to move past
+ * `min_index` (Nomad's blocking query: `?index=N&wait=T`).
+ *
+ * With `key` NULL, the watch fires when a commit above `min_index` changes
+ * `table`, or at once (from the loop, never from this call) when the
+ * table's index is above `min_index` already. With a key (see the list
+ * above), when a commit above `min_index` changes that key, or at once
+ * when the store saw such a commit since it was opened. So a caller that
+ * read an object at a snapshot and found its index not above `min_index`
+ * misses no change made between its read and this call. (The store
+ * remembers the last index of the most recently changed 65536 or more
+ * keys; a watch whose key was changed long ago and forgotten since waits
+ * for the next change.)
+ *
+ * Waiters cost no work while they wait: each is a libevent event with a
+ * timer, and a commit finds the ones its changes concern in a hash table.
+ * The commit activates their events with event_active(), from the
+ * committing thread: when that is not the loop's thread, the application
+ * must have called evthread_use_pthreads() before creating `base` (libnomad
+ * never calls it; see libnomad-threads(3)).
+ *
+ * Threads: call it, and nomad_state_watch_cancel, on the thread that runs
+ * `base` (or before it runs). Any thread may commit.
+ *
+ * @param base the loop that runs `cb`; it must outlive the watch
+ * @param key NULL for the whole table; copied
+ * @param timeout_ms after this the watch fires with NOMAD_ETIMEDOUT; < 0
+ *        for never (a loop with nothing else pending then returns at once
+ *        from event_base_dispatch: libevent does not count activations)
+ * @param out the watch, to cancel it before it fires; may be NULL
+ * @return NOMAD_OK; NOMAD_EINVAL; NOMAD_ENOMEM
+ */
+NOMAD_EXTERN nomad_err nomad_state_watch(nomad_state *s,
+					 struct event_base *base,
+					 nomad_state_table table,
+					 const char *key, uint64_t min_index,
+					 int64_t timeout_ms,
+					 nomad_state_watch_cb cb,
+					 void *userdata,
+					 nomad_state_watcher **out,
+					 nomad_error *err);
+
+/**
+ * Cancel a watch whose callback has not run: it never runs. NULL
+ * accepted. Loop thread only. Watches must have fired or been cancelled
+ * before their store is closed.
+ */
+NOMAD_EXTERN void nomad_state_watch_cancel(nomad_state_watcher *w);
+
+/* ------------------------------------------------------------------ */
+/* Namespaces, node pools, ACL, variables, services, operator          */
+/*
+ * The smaller tables (lib/state/tables*.c). Writes take a transaction and
+ * set CreateIndex (kept when the object exists) and ModifyIndex (the
+ * transaction's index); reads take a snapshot. Single lookups return a new
+ * object owned by the caller (free it with the type's nomad_*_free), or
+ * NOMAD_ENOTFOUND with *out NULL. Listings and the by-X queries pass
+ * borrowed objects to `cb`, as the listings above do; listings page with
+ * per_page and next_token, take `prefix` on their key (a name, accessor
+ * ID, variable path, or ID) and, for the namespaced tables (variables,
+ * services, periodic launches), `ns` ("*" for all); their tokens are the
+ * key, or "<namespace>.<key>".
+ */
+
+/**
+ * Create or update a namespace, by Name.
+ *
+ * The "default" namespace exists from the start (Description "Default
+ * shared namespace", CreateIndex 1) and may be updated.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (a name Nomad refuses: 1 to 128 letters,
+ *         digits and dashes)
+ */
+NOMAD_EXTERN nomad_err nomad_state_namespace_upsert(nomad_state_txn *txn,
+						    const nomad_namespace *ns,
+						    nomad_error *err);
+
+/**
+ * Delete namespaces, all or none. As Nomad: "default" cannot be deleted,
+ * nor a namespace that still holds a job that is not dead or a variable
+ * (NOMAD_EINVAL).
+ *
+ * @return NOMAD_OK, NOMAD_ENOTFOUND, NOMAD_EINVAL
+ */
+NOMAD_EXTERN nomad_err nomad_state_namespaces_delete(nomad_state_txn *txn,
+						     const char *const *names,
+						     size_t n, nomad_error *err);
+
+/** The namespace `name`. @return NOMAD_OK or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_namespace_get(nomad_state_snap *snap,
+						 const char *name,
+						 nomad_namespace **out);
+
+/** Namespaces in name order; `prefix` matches names. */
+NOMAD_EXTERN nomad_err nomad_state_namespaces_list(nomad_state_snap *snap,
+						   const nomad_state_list_options *opts,
+						   nomad_state_iter_cb cb, void *userdata,
+						   char next_token[NOMAD_STATE_TOKEN_MAX],
+						   nomad_error *err);
+
+/**
+ * Create or update a node pool, by Name.
+ *
+ * The built-in pools "all" and "default" exist from the start (CreateIndex
+ * 1) and can be neither changed nor deleted.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no name, or a built-in pool)
+ */
+NOMAD_EXTERN nomad_err nomad_state_node_pool_upsert(nomad_state_txn *txn,
+						    const nomad_node_pool *pool,
+						    nomad_error *err);
+
+/**
+ * Delete node pools, all or none. Whether nodes or jobs still use a pool
+ * is the server's check, as in Nomad.
+ *
+ * @return NOMAD_OK, NOMAD_ENOTFOUND, NOMAD_EINVAL (a built-in pool)
+ */
+NOMAD_EXTERN nomad_err nomad_state_node_pools_delete(nomad_state_txn *txn,
+						     const char *const *names,
+						     size_t n, nomad_error *err);
+
+/** The node pool `name`. @return NOMAD_OK or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_node_pool_get(nomad_state_snap *snap,
+						 const char *name,
+						 nomad_node_pool **out);
+
+/** Node pools in name order; `prefix` matches names. */
+NOMAD_EXTERN nomad_err nomad_state_node_pools_list(nomad_state_snap *snap,
+						   const nomad_state_list_options *opts,
+						   nomad_state_iter_cb cb, void *userdata,
+						   char next_token[NOMAD_STATE_TOKEN_MAX],
+						   nomad_error *err);
+
+/**
+ * Create or update an ACL policy, by Name. Hash is stored as given.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no name)
+ */
+NOMAD_EXTERN nomad_err nomad_state_acl_policy_upsert(nomad_state_txn *txn,
+						     const nomad_acl_policy *policy,
+						     nomad_error *err);
+
+/** Delete ACL policies by name; names that do not exist are skipped, as
+ *  in Nomad. */
+NOMAD_EXTERN nomad_err nomad_state_acl_policies_delete(nomad_state_txn *txn,
+						       const char *const *names,
+						       size_t n, nomad_error *err);
+
+/** The ACL policy `name`. @return NOMAD_OK or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_acl_policy_get(nomad_state_snap *snap,
+						  const char *name,
+						  nomad_acl_policy **out);
+
+/** ACL policies in name order; `prefix` matches names. */
+NOMAD_EXTERN nomad_err nomad_state_acl_policies_list(nomad_state_snap *snap,
+						     const nomad_state_list_options *opts,
+						     nomad_state_iter_cb cb, void *userdata,
+						     char next_token[NOMAD_STATE_TOKEN_MAX],
+						     nomad_error *err);
+
+/**
+ * Create or update an ACL token, by AccessorID. As in Nomad, an update
+ * keeps the stored SecretID and CreateTime whatever it carries. Hash is
+ * stored as given. Bootstrapping (once, or again with the reset index) is
+ * the server's to enforce: to the store a bootstrap token is a token.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no AccessorID, or a new token without a
+ *         SecretID), NOMAD_EEXISTS (another token has this SecretID)
+ */
+NOMAD_EXTERN nomad_err nomad_state_acl_token_upsert(nomad_state_txn *txn,
+						    const nomad_acl_token *token,
+						    nomad_error *err);
+
+/** Delete ACL tokens by accessor ID; IDs that do not exist are skipped,
+ *  as in Nomad. */
+NOMAD_EXTERN nomad_err nomad_state_acl_tokens_delete(nomad_state_txn *txn,
+						     const char *const *accessor_ids,
+						     size_t n, nomad_error *err);
+
+/** The ACL token with this accessor ID. @return NOMAD_OK or
+ *  NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_acl_token_get(nomad_state_snap *snap,
+						 const char *accessor_id,
+						 nomad_acl_token **out);
+
+/** The ACL token with this secret ID (what a request presents), by
+ *  index. An empty secret matches nothing. @return NOMAD_OK or
+ *  NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_acl_token_by_secret(nomad_state_snap *snap,
+						       const char *secret_id,
+						       nomad_acl_token **out);
+
+/** ACL tokens in accessor ID order; `prefix` matches accessor IDs. */
+NOMAD_EXTERN nomad_err nomad_state_acl_tokens_list(nomad_state_snap *snap,
+						   const nomad_state_list_options *opts,
+						   nomad_state_iter_cb cb, void *userdata,
+						   char next_token[NOMAD_STATE_TOKEN_MAX],
+						   nomad_error *err);
+
+/**
+ * Create or update a variable, by Namespace (NULL: "default") and Path.
+ * An update keeps CreateIndex and CreateTime; ModifyTime is the caller's.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no path)
+ */
+NOMAD_EXTERN nomad_err nomad_state_variable_upsert(nomad_state_txn *txn,
+						   const nomad_variable *v,
+						   nomad_error *err);
+
+/**
+ * Check-and-set: as nomad_state_variable_upsert, but only when `cas` is 0
+ * and the variable does not exist, or `cas` is its ModifyIndex (Nomad's
+ * VarSetCAS). Otherwise nothing is written.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL, NOMAD_ECONFLICT
+ */
+NOMAD_EXTERN nomad_err nomad_state_variable_upsert_cas(nomad_state_txn *txn,
+						       const nomad_variable *v,
+						       uint64_t cas,
+						       nomad_error *err);
+
+/** Delete a variable; one that does not exist is no error (Nomad's
+ *  VarDelete). @return NOMAD_OK, NOMAD_EINVAL (no path) */
+NOMAD_EXTERN nomad_err nomad_state_variable_delete(nomad_state_txn *txn,
+						   const char *ns,
+						   const char *path,
+						   nomad_error *err);
+
+/**
+ * Check-and-set delete (Nomad's VarDeleteCAS): `cas` 0 succeeds only when
+ * the variable does not exist (nothing is deleted); N deletes it only when
+ * its ModifyIndex is N.
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL, NOMAD_ECONFLICT
+ */
+NOMAD_EXTERN nomad_err nomad_state_variable_delete_cas(nomad_state_txn *txn,
+						       const char *ns,
+						       const char *path,
+						       uint64_t cas,
+						       nomad_error *err);
+
+/** The variable at (ns, path); ns NULL means "default". @return NOMAD_OK
+ *  or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_variable_get(nomad_state_snap *snap,
+						const char *ns, const char *path,
+						nomad_variable **out);
+
+/** Variables in (namespace, path) order; `prefix` matches paths. */
+NOMAD_EXTERN nomad_err nomad_state_variables_list(nomad_state_snap *snap,
+						  const nomad_state_list_options *opts,
+						  nomad_state_iter_cb cb, void *userdata,
+						  char next_token[NOMAD_STATE_TOKEN_MAX],
+						  nomad_error *err);
+
+/**
+ * Register or update a service instance, by Namespace (NULL: "default")
+ * and ID. Registering an unchanged instance again writes nothing, as in
+ * Nomad (clients re-register periodically).
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no ID or ServiceName)
+ */
+NOMAD_EXTERN nomad_err nomad_state_service_upsert(nomad_state_txn *txn,
+						  const nomad_service_registration *svc,
+						  nomad_error *err);
+
+/** Delete one service instance. @return NOMAD_OK or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_service_delete(nomad_state_txn *txn,
+						  const char *ns,
+						  const char *id,
+						  nomad_error *err);
+
+/** Delete every instance an allocation registered (none: no error). */
+NOMAD_EXTERN nomad_err nomad_state_services_delete_by_alloc(nomad_state_txn *txn,
+							    const char *alloc_id,
+							    nomad_error *err);
+
+/** Delete every instance registered on a node (none: no error). */
+NOMAD_EXTERN nomad_err nomad_state_services_delete_by_node(nomad_state_txn *txn,
+							   const char *node_id,
+							   nomad_error *err);
+
+/** The service instance (ns, id). @return NOMAD_OK or NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_service_get(nomad_state_snap *snap,
+					       const char *ns, const char *id,
+					       nomad_service_registration **out);
+
+/** The instances of service `name` in namespace `ns`, in ID order. */
+NOMAD_EXTERN nomad_err nomad_state_services_by_name(nomad_state_snap *snap,
+						    const char *ns,
+						    const char *name,
+						    nomad_state_iter_cb cb,
+						    void *userdata,
+						    nomad_error *err);
+
+/** The instances an allocation registered, in ID order. */
+NOMAD_EXTERN nomad_err nomad_state_services_by_alloc(nomad_state_snap *snap,
+						     const char *alloc_id,
+						     nomad_state_iter_cb cb,
+						     void *userdata,
+						     nomad_error *err);
+
+/** The instances registered on a node, in ID order. */
+NOMAD_EXTERN nomad_err nomad_state_services_by_node(nomad_state_snap *snap,
+						    const char *node_id,
+						    nomad_state_iter_cb cb,
+						    void *userdata,
+						    nomad_error *err);
+
+/** The instances of a job's services, in ID order. */
+NOMAD_EXTERN nomad_err nomad_state_services_by_job(nomad_state_snap *snap,
+						   const char *ns,
+						   const char *job_id,
+						   nomad_state_iter_cb cb,
+						   void *userdata,
+						   nomad_error *err);
+
+/** Service instances in (namespace, ID) order; `prefix` matches IDs. */
+NOMAD_EXTERN nomad_err nomad_state_services_list(nomad_state_snap *snap,
+						 const nomad_state_list_options *opts,
+						 nomad_state_iter_cb cb, void *userdata,
+						 char next_token[NOMAD_STATE_TOKEN_MAX],
+						 nomad_error *err);
+
+/**
+ * Set the scheduler configuration (the operator's; the server writes the
+ * one from its config when none is stored, as Nomad's leader does).
+ */
+NOMAD_EXTERN nomad_err nomad_state_scheduler_config_set(nomad_state_txn *txn,
+							const nomad_scheduler_config *cfg,
+							nomad_error *err);
+
+/**
+ * Check-and-set the scheduler configuration (`?cas=`): only when the stored
+ * ModifyIndex is `cas`, or `cas` is 0 and none is stored.
+ *
+ * @return NOMAD_OK, NOMAD_ECONFLICT (nothing written: Nomad's
+ *         "Updated": false)
+ */
+NOMAD_EXTERN nomad_err nomad_state_scheduler_config_cas(nomad_state_txn *txn,
+							const nomad_scheduler_config *cfg,
+							uint64_t cas,
+							nomad_error *err);
+
+/** The scheduler configuration. @return NOMAD_OK, or NOMAD_ENOTFOUND when
+ *  none was ever set */
+NOMAD_EXTERN nomad_err nomad_state_scheduler_config_get(nomad_state_snap *snap,
+							nomad_scheduler_config **out);
+
+/**
+ * Record a periodic job's last launch, by (Namespace, ID) of the job
+ * (Nomad's UpsertPeriodicLaunch).
+ *
+ * @return NOMAD_OK, NOMAD_EINVAL (no ID)
+ */
+NOMAD_EXTERN nomad_err nomad_state_periodic_launch_upsert(nomad_state_txn *txn,
+							  const nomad_periodic_launch *launch,
+							  nomad_error *err);
+
+/** Forget a periodic job's launches. @return NOMAD_OK or
+ *  NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_periodic_launch_delete(nomad_state_txn *txn,
+							  const char *ns,
+							  const char *job_id,
+							  nomad_error *err);
+
+/** The last launch of job (ns, job_id). @return NOMAD_OK or
+ *  NOMAD_ENOTFOUND */
+NOMAD_EXTERN nomad_err nomad_state_periodic_launch_get(nomad_state_snap *snap,
+						       const char *ns,
+						       const char *job_id,
+						       nomad_periodic_launch **out);
+
+/** Periodic launches in (namespace, job ID) order; `prefix` matches job
+ *  IDs. */
+NOMAD_EXTERN nomad_err nomad_state_periodic_launches_list(nomad_state_snap *snap,
+							  const nomad_state_list_options *opts,
+							  nomad_state_iter_cb cb, void *userdata,
+							  char next_token[NOMAD_STATE_TOKEN_MAX],
+							  nomad_error *err);
 
 #ifdef __cplusplus
 }

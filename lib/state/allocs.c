@@ -16,6 +16,7 @@
  * both possible keys follow. Bodies are the Allocation protobuf without
  * its Job; the job version it runs is kept once in alloc_jobs.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -258,6 +259,44 @@ static nomad_err index_deployment(nomad_state_txn *txn, const nomad_alloc *a,
 
 /* ---- writing rows -------------------------------------------------------- */
 
+static const char *ns_of(const nomad_alloc *a)
+{
+	return a->namespace_ && a->namespace_[0] ? a->namespace_ : "default";
+}
+
+
+/* The keys watches name for an allocation (see nomad/state.h). */
+static void touch_keys(nomad_state_txn *txn, const nomad_alloc *a)
+{
+	nmd_touch_key(txn, NOMAD_TABLE_ALLOCS, a->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_ALLOCS, ns_of(a), a->jobid);
+	if (a->nodeid)
+		nmd_touch_key(txn, NOMAD_TABLE_ALLOCS, a->nodeid);
+	if (a->evalid)
+		nmd_touch_key(txn, NOMAD_TABLE_ALLOCS, a->evalid);
+	if (a->deploymentid)
+		nmd_touch_key(txn, NOMAD_TABLE_ALLOCS, a->deploymentid);
+}
+
+/* AllocationCreated or AllocationUpdated, filtered by job and deployment
+ * as Nomad's are; the payload is the row in txn->scratch. */
+static nomad_err alloc_event(nomad_state_txn *txn, const nomad_alloc *a,
+			     bool existed)
+{
+	const char *filters[2];
+	size_t n = 0;
+	if (a->jobid)
+		filters[n++] = a->jobid;
+	if (a->deploymentid)
+		filters[n++] = a->deploymentid;
+	return nmd_txn_event_packed(
+		txn, NOMAD_TOPIC_ALLOCATION,
+		existed ? NOMAD_EVENT_ALLOCATION_UPDATED
+			: NOMAD_EVENT_ALLOCATION_CREATED,
+		a->id, ns_of(a), filters, n, &nomad__allocation__descriptor,
+		txn->scratch.data, txn->scratch.len, NULL);
+}
+
 /* Pack `a` (its Job left out) into the row at `l`: a new hot row, or the
  * existing row in whichever table holds it. */
 static nomad_err write_row(nomad_state_txn *txn, const struct loc *l,
@@ -291,8 +330,11 @@ static nomad_err write_row(nomad_state_txn *txn, const struct loc *l,
 	if (!exists)
 		txn->s->hot_count++;
 	nmd_touch(txn, NOMAD_TABLE_ALLOCS);
+	nmd_touch_job(txn, ns_of(a), a->jobid);
+	touch_keys(txn, a);
 	nmd_view_alloc_put(txn, a);
-	return NOMAD_OK;
+	/* The event carries the row just packed: no second encoding. */
+	return alloc_event(txn, a, exists);
 }
 
 static nomad_err new_loc(nomad_state_txn *txn, const uint8_t id[16],
@@ -308,11 +350,6 @@ static nomad_err new_loc(nomad_state_txn *txn, const uint8_t id[16],
 	sqlite3_bind_int64(st, 2, l->pk);
 	sqlite3_bind_int64(st, 3, l->node_pk);
 	return nmd_stmt_exec(txn->c, st, err);
-}
-
-static const char *ns_of(const nomad_alloc *a)
-{
-	return a->namespace_ && a->namespace_[0] ? a->namespace_ : "default";
 }
 
 static int client_status(const nomad_alloc *a)
@@ -673,6 +710,8 @@ static nomad_err delete_one(nomad_state_txn *txn, const uint8_t id[16],
 	/* The job summary keeps its counts: garbage collection forgets the
 	 * allocations, not what happened to them (as Nomad's DeleteEval). */
 	nmd_touch(txn, NOMAD_TABLE_ALLOCS);
+	nmd_touch_job(txn, ns_of(a), a->jobid);
+	touch_keys(txn, a);
 	if (rc >= 0)
 		nmd_view_alloc_del(txn, a->nodeid, id);
 	nomad_alloc_free(a);

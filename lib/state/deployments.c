@@ -116,8 +116,13 @@ static nomad_err store_deployment(nomad_state_txn *txn, const uint8_t key[16],
 	if ((rc = nmd_bind_body(txn, st, 5, &d->base, err)) < 0 ||
 	    (rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 		return rc;
-	nmd_touch(txn, NOMAD_TABLE_DEPLOYMENTS);
-	return NOMAD_OK;
+	nmd_touch_key(txn, NOMAD_TABLE_DEPLOYMENTS, d->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_DEPLOYMENTS, d->namespace_, d->jobid);
+	/* The type of a plain upsert; promotion and health override it. */
+	return nmd_txn_event(txn, NOMAD_TOPIC_DEPLOYMENT,
+			     NOMAD_EVENT_DEPLOYMENT_STATUS, d->id,
+			     ns_or_default(d->namespace_),
+			     (const char *const *)&d->jobid, 1, &d->base, err);
 }
 
 /* Store `d` at the transaction's index (Nomad's upsertDeploymentImpl for
@@ -343,11 +348,10 @@ nomad_err nomad_state_deployment_upsert(nomad_state_txn *txn,
 	return store_deployment(txn, key, &copy, err);
 }
 
-nomad_err nomad_state_deployment_status(nomad_state_txn *txn,
-					const Nomad__DeploymentStatusUpdate *u,
-					const nomad_job *job,
-					const nomad_eval *eval,
-					nomad_error *err)
+static nomad_err deployment_status(nomad_state_txn *txn,
+				   const Nomad__DeploymentStatusUpdate *u,
+				   const nomad_job *job, const nomad_eval *eval,
+				   nomad_error *err)
 {
 	nomad_deployment *d;
 	uint8_t key[16];
@@ -373,6 +377,21 @@ nomad_err nomad_state_deployment_status(nomad_state_txn *txn,
 	if (job && (rc = nomad_state_job_upsert(txn, job, err)) < 0)
 		return rc;
 	return upsert_eval(txn, eval, err);
+}
+
+/* The three operations below publish all their events, the job's and the
+ * evaluation's included, with their own type, as Nomad does. */
+nomad_err nomad_state_deployment_status(nomad_state_txn *txn,
+					const Nomad__DeploymentStatusUpdate *u,
+					const nomad_job *job,
+					const nomad_eval *eval,
+					nomad_error *err)
+{
+	const char *prev =
+		nmd_txn_event_type_push(txn, NOMAD_EVENT_DEPLOYMENT_STATUS);
+	nomad_err rc = deployment_status(txn, u, job, eval, err);
+	nmd_txn_event_type_pop(txn, prev);
+	return rc;
 }
 
 /* What a promotion found: each group's healthy canaries, and the
@@ -482,11 +501,10 @@ static nomad_err mark_promoted(const nomad_allocator *al, nomad_deployment *d,
 	return NOMAD_OK;
 }
 
-nomad_err nomad_state_deployment_promote(nomad_state_txn *txn, const char *id,
-					 const char *const *groups,
-					 size_t n_groups, bool all,
-					 const nomad_eval *eval,
-					 nomad_error *err)
+static nomad_err deployment_promote(nomad_state_txn *txn, const char *id,
+				    const char *const *groups, size_t n_groups,
+				    bool all, const nomad_eval *eval,
+				    nomad_error *err)
 {
 	struct promotion p = {0};
 	const nomad_allocator *al;
@@ -535,6 +553,20 @@ done:
 	return rc;
 }
 
+nomad_err nomad_state_deployment_promote(nomad_state_txn *txn, const char *id,
+					 const char *const *groups,
+					 size_t n_groups, bool all,
+					 const nomad_eval *eval,
+					 nomad_error *err)
+{
+	const char *prev =
+		nmd_txn_event_type_push(txn, NOMAD_EVENT_DEPLOYMENT_PROMOTION);
+	nomad_err rc = deployment_promote(txn, id, groups, n_groups, all, eval,
+					  err);
+	nmd_txn_event_type_pop(txn, prev);
+	return rc;
+}
+
 /* Set one allocation's health and count it into `d` (in memory). */
 static nomad_err set_health(nomad_state_txn *txn, nomad_deployment *d,
 			    const char *id, bool healthy, int64_t ts,
@@ -577,14 +609,10 @@ done:
 	return rc;
 }
 
-nomad_err nomad_state_deployment_alloc_health(nomad_state_txn *txn,
-					      const char *id,
-					      const char *const *healthy,
-					      size_t n_healthy,
-					      const char *const *unhealthy,
-					      size_t n_unhealthy,
-					      int64_t timestamp_unix_ns,
-					      nomad_error *err)
+static nomad_err alloc_health(nomad_state_txn *txn, const char *id,
+			      const char *const *healthy, size_t n_healthy,
+			      const char *const *unhealthy, size_t n_unhealthy,
+			      int64_t timestamp_unix_ns, nomad_error *err)
 {
 	nomad_deployment *d;
 	uint8_t key[16];
@@ -606,6 +634,23 @@ nomad_err nomad_state_deployment_alloc_health(nomad_state_txn *txn,
 	if (rc >= 0 && changed)
 		rc = restore_deployment(txn, key, d, err);
 	nmd_pb_free(d, NMD_STATE_MSG_ALLOC);
+	return rc;
+}
+
+nomad_err nomad_state_deployment_alloc_health(nomad_state_txn *txn,
+					      const char *id,
+					      const char *const *healthy,
+					      size_t n_healthy,
+					      const char *const *unhealthy,
+					      size_t n_unhealthy,
+					      int64_t timestamp_unix_ns,
+					      nomad_error *err)
+{
+	const char *prev = nmd_txn_event_type_push(
+		txn, NOMAD_EVENT_DEPLOYMENT_ALLOC_HEALTH);
+	nomad_err rc = alloc_health(txn, id, healthy, n_healthy, unhealthy,
+				    n_unhealthy, timestamp_unix_ns, err);
+	nmd_txn_event_type_pop(txn, prev);
 	return rc;
 }
 

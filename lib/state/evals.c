@@ -25,6 +25,23 @@ static const char *ns_of(const nomad_eval *ev)
 
 /* ---- writes ------------------------------------------------------------- */
 
+static const char *nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* Tell watches and subscribers that `ev` was written. */
+static nomad_err changed(nomad_state_txn *txn, const nomad_eval *ev,
+			 nomad_error *err)
+{
+	const char *fk[2] = {nonempty(ev->jobid), nonempty(ev->deploymentid)};
+	nmd_touch_key(txn, NOMAD_TABLE_EVALS, ev->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_EVALS, ns_of(ev), ev->jobid);
+	return nmd_txn_event(txn, NOMAD_TOPIC_EVALUATION,
+			     NOMAD_EVENT_EVALUATION_UPDATED, ev->id, ns_of(ev),
+			     fk, 2, &ev->base, err);
+}
+
 static nomad_err put_row(nomad_state_txn *txn, const uint8_t id[16],
 			 const nomad_eval *ev, nomad_error *err)
 {
@@ -43,7 +60,9 @@ static nomad_err put_row(nomad_state_txn *txn, const uint8_t id[16],
 		sqlite3_reset(st);
 		return rc;
 	}
-	return nmd_stmt_exec(txn->c, st, err);
+	if ((rc = nmd_stmt_exec(txn->c, st, err)) < 0)
+		return rc;
+	return changed(txn, ev, err);
 }
 
 /* The CreateIndex of the stored evaluation `id`, or 0 when there is none. */
@@ -187,9 +206,11 @@ nomad_err nomad_state_evals_upsert(nomad_state_txn *txn,
 					  evals[i] && evals[i]->id
 						  ? evals[i]->id
 						  : "(none)");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if ((rc = upsert_one(txn, evals[i], err)) < 0)
 			return rc;
+		nmd_touch_job(txn, evals[i]->namespace_, evals[i]->jobid);
+	}
 	if (n)
 		nmd_touch(txn, NOMAD_TABLE_EVALS);
 	return NOMAD_OK;
@@ -200,7 +221,8 @@ nomad_err nomad_state_evals_delete(nomad_state_txn *txn,
 				   const char *const *alloc_ids, size_t n_allocs,
 				   nomad_error *err)
 {
-	static const char sql[] = "DELETE FROM evals WHERE id = ?1";
+	static const char sql[] =
+		"DELETE FROM evals WHERE id = ?1 RETURNING ns, job_id";
 	nomad_err rc;
 	if (!txn || (n_evals && !eval_ids) || (n_allocs && !alloc_ids))
 		return nmd_seterr(err, NOMAD_EINVAL, "state: no IDs");
@@ -212,6 +234,14 @@ nomad_err nomad_state_evals_delete(nomad_state_txn *txn,
 		if (!(st = nmd_stmt(txn->c, sql, err)))
 			return NOMAD_EIO;
 		sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+		/* Its job's status may move once the evaluation is gone. */
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *ns = (const char *)sqlite3_column_text(st, 0);
+			const char *job = (const char *)sqlite3_column_text(st, 1);
+			nmd_touch_job(txn, ns, job);
+			nmd_touch_job_key(txn, NOMAD_TABLE_EVALS, ns, job);
+			nmd_touch_key(txn, NOMAD_TABLE_EVALS, eval_ids[i]);
+		}
 		if ((rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 			return rc;
 	}

@@ -161,6 +161,7 @@ static nomad_err write_job(nomad_state_txn *txn, int64_t *pk,
 	if (!*pk)
 		*pk = sqlite3_last_insert_rowid(txn->c->db);
 	nmd_touch(txn, NOMAD_TABLE_JOBS);
+	nmd_touch_job(txn, nj->namespace_, nj->id);
 	return NOMAD_OK;
 }
 
@@ -305,9 +306,14 @@ nomad_err nomad_state_job_upsert(nomad_state_txn *txn, const nomad_job *job,
 	    (rc = prune_versions(txn, pk, err)) < 0 ||
 	    (rc = nmd_summary_job_upserted(txn, pk, nj, err)) < 0)
 		goto done;
-	rc = nmd_summary_child_changed(txn, nj->namespace_, nj->parentid,
-				       status_or_none(old), (int)nj->status,
-				       err);
+	if ((rc = nmd_summary_child_changed(txn, nj->namespace_, nj->parentid,
+					    status_or_none(old),
+					    (int)nj->status, err)) < 0)
+		goto done;
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOBS, nj->namespace_, nj->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOB_VERSIONS, nj->namespace_, nj->id);
+	rc = nmd_txn_event(txn, NOMAD_TOPIC_JOB, NOMAD_EVENT_JOB_REGISTERED,
+			   nj->id, nj->namespace_, NULL, 0, &nj->base, err);
 done:
 	nmd_pb_free(old, a);
 	nmd_pb_free(nj, a);
@@ -348,8 +354,17 @@ nomad_err nomad_state_job_delete(nomad_state_txn *txn, const char *ns,
 	nmd_touch(txn, NOMAD_TABLE_JOB_VERSIONS);
 	if ((rc = nmd_summary_job_deleted(txn, pk, err)) < 0)
 		goto done;
-	rc = nmd_summary_child_changed(txn, old->namespace_, old->parentid,
-				       status_or_none(old), -1, err);
+	if ((rc = nmd_summary_child_changed(txn, old->namespace_,
+					    old->parentid, status_or_none(old),
+					    -1, err)) < 0)
+		goto done;
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOBS, old->namespace_, old->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOB_VERSIONS, old->namespace_, old->id);
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOB_SUMMARIES, old->namespace_,
+			  old->id);
+	/* As Nomad, the payload is the job as it was. */
+	rc = nmd_txn_event(txn, NOMAD_TOPIC_JOB, NOMAD_EVENT_JOB_DEREGISTERED,
+			   old->id, old->namespace_, NULL, 0, &old->base, err);
 done:
 	nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
 	return rc;

@@ -106,3 +106,18 @@ void nmd_keycache_free(struct nmd_keycache *kc)
 	nmd_free(kc->alloc, kc->slots);
 	memset(kc, 0, sizeof(*kc));
 }
+
+size_t nmd_keycache_capacity(const struct nmd_keycache *kc)
+{
+	return kc->cap;
+}
+
+bool nmd_keycache_slot_key(const struct nmd_keycache *kc, size_t slot,
+			   const void **key, size_t *len)
+{
+	if (slot >= kc->cap || !kc->slots[slot].key)
+		return false;
+	*key = kc->slots[slot].key;
+	*len = kc->slots[slot].len;
+	return true;
+}

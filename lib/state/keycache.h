@@ -30,6 +30,10 @@ bool nmd_keycache_get(const struct nmd_keycache *kc, const void *key,
 void nmd_keycache_put(struct nmd_keycache *kc, const void *key, size_t len,
 		      int64_t value);
 void nmd_keycache_clear(struct nmd_keycache *kc);
+/* Walking the keys: slots 0 .. capacity-1, of which some hold a key. */
+size_t nmd_keycache_capacity(const struct nmd_keycache *kc);
+bool nmd_keycache_slot_key(const struct nmd_keycache *kc, size_t slot,
+			   const void **key, size_t *len);
 void nmd_keycache_free(struct nmd_keycache *kc);
 
 #endif

@@ -78,9 +78,10 @@ static nomad_err load_node(nomad_state_txn *txn, const uint8_t id[16],
 }
 
 /* Write `n` as node `id`'s body: a new row, or the existing one (a
- * placeholder keeps its pk). */
+ * placeholder keeps its pk); `type` names the event it publishes. */
 static nomad_err store_node(nomad_state_txn *txn, const uint8_t id[16],
-			    const nomad_node *n, nomad_error *err)
+			    const nomad_node *n, const char *type,
+			    nomad_error *err)
 {
 	static const char sql[] =
 		"INSERT INTO nodes(id, body) VALUES(?1, ?2) "
@@ -93,9 +94,10 @@ static nomad_err store_node(nomad_state_txn *txn, const uint8_t id[16],
 	if ((rc = nmd_bind_body(txn, st, 2, &n->base, err)) < 0 ||
 	    (rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 		return rc;
-	nmd_touch(txn, NOMAD_TABLE_NODES);
+	nmd_touch_key(txn, NOMAD_TABLE_NODES, n->id);
 	nmd_view_node_put(txn, n);
-	return NOMAD_OK;
+	return nmd_txn_event(txn, NOMAD_TOPIC_NODE, type, n->id, NULL, NULL, 0,
+			     &n->base, err);
 }
 
 /* Parse `id` and load its node for an update; NOMAD_ENOTFOUND when it is
@@ -217,7 +219,7 @@ nomad_err nomad_state_node_upsert(nomad_state_txn *txn, const nomad_node *node,
 	n.has_drain = 1;
 	n.drain = n.drainstrategy != NULL;
 	set_index(&n, txn->index);
-	rc = store_node(txn, id, &n, err);
+	rc = store_node(txn, id, &n, NOMAD_EVENT_NODE_REGISTRATION, err);
 	nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
 	return rc;
 }
@@ -287,8 +289,20 @@ nomad_err nomad_state_nodes_delete(nomad_state_txn *txn,
 	nmd_keycache_clear(&txn->s->node_pks);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t id[16];
+		nomad_node *node;
 		nmd_uuid_to_bytes(ids[i], id);
-		if ((rc = delete_node(txn, id, err)) < 0)
+		/* The event carries the node as it was, as Nomad's does. */
+		if ((rc = load_node(txn, id, &node, err)) < 0)
+			return rc;
+		if ((rc = delete_node(txn, id, err)) >= 0 && node) {
+			nmd_touch_key(txn, NOMAD_TABLE_NODES, node->id);
+			rc = nmd_txn_event(txn, NOMAD_TOPIC_NODE,
+					   NOMAD_EVENT_NODE_DEREGISTRATION,
+					   node->id, NULL, NULL, 0, &node->base,
+					   err);
+		}
+		nmd_pb_free(node, NMD_STATE_MSG_ALLOC);
+		if (rc < 0)
 			return rc;
 	}
 	nmd_touch(txn, NOMAD_TABLE_NODES);
@@ -325,7 +339,7 @@ nomad_err nomad_state_node_status(nomad_state_txn *txn, const char *id,
 			     &n.n_events);
 	}
 	set_index(&n, txn->index);
-	rc = store_node(txn, key, &n, err);
+	rc = store_node(txn, key, &n, NOMAD_EVENT_NODE_STREAM, err);
 	nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
 	return rc;
 }
@@ -350,7 +364,8 @@ nomad_err nomad_state_node_eligibility(nomad_state_txn *txn, const char *id,
 		? NOMAD__NODE__ELIGIBILITY_KIND__eligible
 		: NOMAD__NODE__ELIGIBILITY_KIND__ineligible;
 	set_index(n, txn->index);
-	rc = store_node(txn, key, n, err);
+	/* Nomad types eligibility changes NodeDrain (MsgTypeEvents). */
+	rc = store_node(txn, key, n, NOMAD_EVENT_NODE_DRAIN, err);
 done:
 	nmd_pb_free(n, NMD_STATE_MSG_ALLOC);
 	return rc;
@@ -412,7 +427,7 @@ static nomad_err drain_update(nomad_state_txn *txn, const char *id,
 		n.lastdrain = &md;
 	}
 	set_index(&n, txn->index);
-	rc = store_node(txn, key, &n, err);
+	rc = store_node(txn, key, &n, NOMAD_EVENT_NODE_DRAIN, err);
 	nmd_pb_free(old, NMD_STATE_MSG_ALLOC);
 	return rc;
 }

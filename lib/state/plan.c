@@ -86,14 +86,31 @@ static nomad_err place_all(nomad_state_txn *txn,
 	return NOMAD_OK;
 }
 
+static nomad_err apply(nomad_state_txn *txn, const nomad_plan_result *result,
+		       nomad_eval *const *evals, size_t n_evals,
+		       nomad_error *err);
+
 nomad_err nomad_state_plan_apply(nomad_state_txn *txn,
 				 const nomad_plan_result *result,
 				 nomad_eval *const *evals, size_t n_evals,
 				 nomad_error *err)
 {
 	nomad_err rc;
+	const char *prev;
 	if (!txn || !result)
 		return nmd_seterr(err, NOMAD_EINVAL, "state: no plan result");
+	/* Every event of a plan is a PlanResult, as Nomad types them. */
+	prev = nmd_txn_event_type_push(txn, NOMAD_EVENT_PLAN_RESULT);
+	rc = apply(txn, result, evals, n_evals, err);
+	nmd_txn_event_type_pop(txn, prev);
+	return rc;
+}
+
+static nomad_err apply(nomad_state_txn *txn, const nomad_plan_result *result,
+		       nomad_eval *const *evals, size_t n_evals,
+		       nomad_error *err)
+{
+	nomad_err rc;
 	if ((rc = stop_all(txn, result->nodeupdate, result->n_nodeupdate,
 			   NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop, err)) < 0 ||
 	    (rc = stop_all(txn, result->nodepreemptions,

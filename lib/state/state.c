@@ -20,7 +20,9 @@
 
 static const char *const table_names[NOMAD_TABLE_COUNT_] = {
 	"jobs", "job_version", "job_summary", "evals", "allocs", "nodes",
-	"deployment"};
+	"deployment", "namespaces", "node_pools", "acl_policy", "acl_token",
+	"variables", "service_registrations", "scheduler_config",
+	"periodic_launch"};
 
 const char *nomad_state_table_name(nomad_state_table t)
 {
@@ -63,7 +65,45 @@ static const char schema_sql[] =
 	" id BLOB NOT NULL, PRIMARY KEY(dep_id, id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS alloc_jobs(jk INTEGER NOT NULL,"
 	" version INTEGER NOT NULL, body BLOB NOT NULL,"
-	" PRIMARY KEY(jk, version)) WITHOUT ROWID;";
+	" PRIMARY KEY(jk, version)) WITHOUT ROWID;"
+	/* The smaller tables (tables.c). */
+	"CREATE TABLE IF NOT EXISTS namespaces(name TEXT PRIMARY KEY,"
+	" body BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS node_pools(name TEXT PRIMARY KEY,"
+	" body BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS acl_policies(name TEXT PRIMARY KEY,"
+	" body BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS acl_tokens(accessor TEXT PRIMARY KEY,"
+	" secret TEXT NOT NULL UNIQUE, body BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS variables(ns TEXT NOT NULL, path TEXT NOT NULL,"
+	" body BLOB NOT NULL, PRIMARY KEY(ns, path)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS services(ns TEXT NOT NULL, id TEXT NOT NULL,"
+	" name TEXT NOT NULL, job_id TEXT NOT NULL, alloc_id TEXT NOT NULL,"
+	" node_id TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY(ns, id))"
+	" WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS services_name ON services(ns, name, id);"
+	"CREATE INDEX IF NOT EXISTS services_job ON services(ns, job_id, id);"
+	"CREATE INDEX IF NOT EXISTS services_alloc ON services(alloc_id, id);"
+	"CREATE INDEX IF NOT EXISTS services_node ON services(node_id, id);"
+	"CREATE TABLE IF NOT EXISTS scheduler_config(id INTEGER PRIMARY KEY"
+	" CHECK(id = 1), body BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS periodic_launches(ns TEXT NOT NULL,"
+	" id TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY(ns, id)) WITHOUT ROWID;"
+	/* What exists from the start, as Nomad's namespaceInit and
+	 * nodePoolInit create it at index 1: the "default" namespace and the
+	 * "all" and "default" node pools. Bodies are the protobuf of
+	 * {Name, Description, CreateIndex 1, ModifyIndex 1}; table_index
+	 * rows 7 and 8 are NOMAD_TABLE_NAMESPACES and NOMAD_TABLE_NODE_POOLS
+	 * (tables.c checks both, and the bodies, at compile and test time). */
+	"INSERT OR IGNORE INTO namespaces(name, body) VALUES('default',"
+	" X'0a0764656661756c74121844656661756c7420736861726564206e616d6573"
+	"7061636538014001');"
+	"INSERT OR IGNORE INTO node_pools(name, body) VALUES('all',"
+	" X'0a03616c6c12284e6f646520706f6f6c207769746820616c6c206e6f646573"
+	"20696e2074686520636c75737465722e28013001'),"
+	" ('default', X'0a0764656661756c74121244656661756c74206e6f646520706f"
+	"6f6c2e28013001');"
+	"INSERT OR IGNORE INTO table_index(t, idx) VALUES(7, 1), (8, 1);";
 
 /* ---- connections ------------------------------------------------------- */
 
@@ -297,7 +337,9 @@ nomad_err nomad_state_open(nomad_state **out, const nomad_state_config *cfg,
 		goto fail;
 	}
 	if ((rc = conn_open(s, &s->writer, s->cache_mb, true, err)) < 0 ||
-	    (rc = init_schema(s, err)) < 0)
+	    (rc = init_schema(s, err)) < 0 ||
+	    (rc = nmd_events_open(s, cfg->event_buffer, err)) < 0 ||
+	    (rc = nmd_watch_open(s, err)) < 0)
 		goto fail;
 	nmd_log(&s->ctx, NOMAD_LOG_DEBUG, "state", "opened %s at index %llu",
 		s->path, (unsigned long long)s->last_index);
@@ -318,6 +360,8 @@ void nomad_state_close(nomad_state *s)
 	if (s->writer.db)
 		conn_close(s, &s->writer);
 	nmd_view_free(s);
+	nmd_events_close(s);
+	nmd_watch_close(s);
 	nmd_keycache_free(&s->node_pks);
 	nmd_keycache_free(&s->job_keys);
 	nmd_keycache_free(&s->job_versions);
@@ -369,6 +413,8 @@ nomad_err nomad_state_txn_begin(nomad_state *s, uint64_t index,
 	txn->c = &s->writer;
 	txn->index = index;
 	nmd_buf_init(&txn->scratch, s->ctx.alloc);
+	nmd_buf_init(&txn->ev.arena, s->ctx.alloc);
+	nmd_keycache_init(&txn->jobs_touched, s->ctx.alloc);
 	*out = txn;
 	return NOMAD_OK;
 }
@@ -388,6 +434,8 @@ static void txn_end(nomad_state_txn *txn, bool commit_ok)
 		nmd_view_discard(txn);
 	}
 	nmd_buf_free(&txn->scratch);
+	nmd_txn_changes_free(txn);
+	nmd_keycache_free(&txn->jobs_touched);
 	pthread_mutex_unlock(&s->write_lock);
 	nmd_free(s->ctx.alloc, txn);
 }
@@ -415,10 +463,17 @@ static nomad_err write_indexes(nomad_state_txn *txn, nomad_error *err)
 nomad_err nomad_state_txn_commit(nomad_state_txn *txn, nomad_error *err)
 {
 	nomad_err rc = NOMAD_OK;
+	nomad_state *s;
+	uint64_t index;
+	bool notify;
 	if (!txn)
 		return nmd_seterr(err, NOMAD_EINVAL, "state: no transaction");
-	if (txn->s->hot_count >= txn->s->hot_max)
+	rc = nmd_jobs_refresh_status(txn, err);
+	if (rc >= 0 && txn->s->hot_count >= txn->s->hot_max)
 		rc = nmd_allocs_migrate(txn, err);
+	if (rc >= 0 && nmd_txn_changes_oom(txn))
+		rc = nmd_seterr(err, NOMAD_ENOMEM,
+				"state: out of memory recording events");
 	if (rc >= 0)
 		rc = write_indexes(txn, err);
 	if (rc >= 0 &&
@@ -428,7 +483,15 @@ nomad_err nomad_state_txn_commit(nomad_state_txn *txn, nomad_error *err)
 		nomad_state_txn_abort(txn);
 		return rc;
 	}
+	/* Publish while write_lock still orders commits; subscribers' ready
+	 * callbacks run after it is released. */
+	s = txn->s;
+	index = txn->index;
+	notify = nmd_events_publish(txn);
+	nmd_watch_publish(txn);
 	txn_end(txn, true);
+	if (notify)
+		nmd_events_notify(s, index);
 	return NOMAD_OK;
 }
 

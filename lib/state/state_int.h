@@ -20,6 +20,11 @@
  *   alloc_by_job(jk, id), job_keys(jk, ns, job_id)
  *   alloc_by_eval(eval_id, id), alloc_by_deployment(dep_id, id)
  *   alloc_jobs(jk, version, body)     the job versions allocations run
+ *   namespaces(name, body), node_pools(name, body), acl_policies(name,
+ *   body), acl_tokens(accessor, secret, body), variables(ns, path, body),
+ *   services(ns, id, name, job_id, alloc_id, node_id, body),
+ *   scheduler_config(id = 1, body), periodic_launches(ns, id, body)
+ *                                      the smaller tables (tables_int.h)
  * Bodies are the objects' protobuf encoding.
  */
 #ifndef NMD_STATE_INT_H
@@ -101,21 +106,21 @@ struct nmd_txn_events {
 	struct nmd_ev_rec *recs;
 	size_t n, cap;
 	struct nmd_buf arena;
+	const char *type;            /* overrides every event's type */
 	bool oom;                    /* a record was lost: commit fails */
 };
 
-/* Keys a transaction touched (watch.c): table, the key's hash, and the
- * offset of its text in `arena`. */
+/* Keys a transaction touched (watch.c), by table and a 64-bit hash of the
+ * key: watches match on the hash, so the text need not be kept (a
+ * collision would only wake a watch early). */
 struct nmd_key_rec {
 	uint64_t hash;
-	size_t key;
 	nomad_state_table table;
 };
 struct nmd_txn_keys {
 	struct nmd_key_rec *recs;
 	size_t n, cap;
-	struct nmd_buf arena;
-	bool oom;
+	bool oom;                    /* lost a key: wake the whole tables */
 };
 
 struct nomad_state_txn {
@@ -127,6 +132,7 @@ struct nomad_state_txn {
 	struct nmd_txn_events ev;   /* published on commit (events.c) */
 	struct nmd_txn_keys keys;   /* keys touched, for watches (watch.c) */
 	struct nmd_view_log *view_log; /* scheduler view changes (view.c) */
+	struct nmd_keycache jobs_touched; /* "ns\0job" whose status may move */
 };
 
 struct nomad_state_snap {
@@ -135,6 +141,13 @@ struct nomad_state_snap {
 	uint64_t index;
 	uint64_t table_index[NOMAD_TABLE_COUNT_];
 };
+
+/* ---- job status (jobstatus.c) ---------------------------------------------- */
+
+/* Note that a job's allocations, evaluations or spec changed. */
+void nmd_touch_job(nomad_state_txn *txn, const char *ns, const char *job_id);
+/* Before commit: recompute the status of every touched job. */
+nomad_err nmd_jobs_refresh_status(nomad_state_txn *txn, nomad_error *err);
 
 /* ---- the scheduler view (view.c) ---------------------------------------- */
 
@@ -217,6 +230,16 @@ nomad_err nmd_txn_event(nomad_state_txn *txn, const char *topic,
 			const char *type, const char *key, const char *ns,
 			const char *const *filter_keys, size_t n_filter,
 			const ProtobufCMessage *payload, nomad_error *err);
+/* nmd_txn_event with the payload already packed: `len` bytes at `body`
+ * encode a `desc` message (copied now). For a writer that has just packed
+ * the row it stored, e.g. nmd_bind_body's txn->scratch: a copy instead of
+ * a second pack. */
+nomad_err nmd_txn_event_packed(nomad_state_txn *txn, const char *topic,
+			       const char *type, const char *key,
+			       const char *ns, const char *const *filter_keys,
+			       size_t n_filter,
+			       const ProtobufCMessageDescriptor *desc,
+			       const void *body, size_t len, nomad_error *err);
 /* Record that key `key` of table `t` changed (and marks the table): watches
  * on (t, key) fire when the transaction commits. The key is whatever a
  * watcher names (nomad/state.h lists them): an object's ID, or a grouping
@@ -224,6 +247,30 @@ nomad_err nmd_txn_event(nomad_state_txn *txn, const char *topic,
  * rows. A duplicate within one transaction is harmless. */
 void nmd_touch_key(nomad_state_txn *txn, nomad_state_table t,
 		   const char *key);
+/* nmd_touch_key with the key "<ns>/<id>" (ns NULL or "": "default"),
+ * without building the string. */
+void nmd_touch_job_key(nomad_state_txn *txn, nomad_state_table t,
+		       const char *ns, const char *id);
+
+/* Give every event recorded until the matching pop the type `type`: Nomad
+ * types all the events of one log entry by its message (a plan's are all
+ * PlanResult, a deployment promotion's all DeploymentPromotion). An outer
+ * override wins over an inner one. Pass the result to the pop. txn may be
+ * NULL (the operation then fails its own argument check). */
+static inline const char *nmd_txn_event_type_push(nomad_state_txn *txn,
+						  const char *type)
+{
+	const char *prev = txn ? txn->ev.type : NULL;
+	if (txn && !prev)
+		txn->ev.type = type;
+	return prev;
+}
+static inline void nmd_txn_event_type_pop(nomad_state_txn *txn,
+					  const char *prev)
+{
+	if (txn)
+		txn->ev.type = prev;
+}
 
 /* Store-side setup and teardown, called by nomad_state_open/close. */
 nomad_err nmd_events_open(nomad_state *s, unsigned int buffer,
@@ -238,6 +285,12 @@ bool nmd_events_publish(nomad_state_txn *txn);
 void nmd_watch_publish(nomad_state_txn *txn);
 /* After write_lock is released: call subscribers' ready callbacks. */
 void nmd_events_notify(nomad_state *s, uint64_t index);
+/* After a snapshot restore replaced the content (write_lock held,
+ * s->last_index already the restored one): subscriptions end with
+ * NOMAD_ERANGE and the buffer empties, as Nomad closes its subscriptions;
+ * table indexes are read again and every watch fires. */
+void nmd_changes_restored(nomad_state *s);
+void nmd_events_restored(nomad_state *s);
 /* Free what a transaction recorded (abort, or after publishing). */
 void nmd_txn_changes_free(nomad_state_txn *txn);
 /* Whether the transaction's event list lost a record to out of memory. */

@@ -90,7 +90,8 @@ static nomad_err store(nomad_state_txn *txn, int64_t pk,
 	}
 	if ((rc = nmd_stmt_exec(txn->c, st, err)) < 0)
 		return rc;
-	nmd_touch(txn, NOMAD_TABLE_JOB_SUMMARIES);
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOB_SUMMARIES, sum->namespace_,
+			  sum->jobid);
 	return NOMAD_OK;
 }
 

@@ -570,3 +570,58 @@ NMD_TEST(test_state_allocs__deployment_counts_follow_allocations)
 	nomad_deployment_free(d);
 	nomad_state_close(s);
 }
+
+/* Allocation writes reach the event stream: AllocationCreated, then
+ * AllocationUpdated from a client, then every event of a plan typed
+ * PlanResult; the payload is the allocation as stored, filterable by job. */
+NMD_TEST(test_state_allocs__events_for_allocations)
+{
+	nomad_state *s = open_store(0);
+	nomad_alloc *a = alloc(1, 1, "web", NULL), *u = nomad_alloc_new();
+	nomad_state_subscribe_options so = NOMAD_STATE_SUBSCRIBE_OPTIONS_INIT;
+	nomad_state_topic_filter f = {NOMAD_TOPIC_ALLOCATION, "web"};
+	nomad_state_sub *sub;
+	const nomad_state_event *ev;
+	nomad_plan_result *r = nomad_plan_result_new();
+	Nomad__AllocationListEntry *place =
+		nmd_pb_new(&nomad__allocation_list_entry__descriptor, NULL);
+	nomad_state_txn *txn;
+	so.topics = &f;
+	so.n_topics = 1;
+	CHECK_OK(nomad_state_subscribe(s, &so, NULL, NULL, &sub, NULL));
+	put(s, 1, &a, 1);
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	CHECK_STR(ev->type, NOMAD_EVENT_ALLOCATION_CREATED);
+	CHECK_STR(ev->key, uuid('a', 1));
+	CHECK_INT(ev->index, 1);
+	CHECK_STR(((const nomad_alloc *)ev->payload)->taskgroup, "web");
+
+	CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 1)));
+	u->has_clientstatus = 1;
+	u->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
+	CHECK_OK(nomad_state_txn_begin(s, 2, &txn, NULL));
+	CHECK_OK(nomad_state_allocs_client_update(txn, &u, 1, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	CHECK_STR(ev->type, NOMAD_EVENT_ALLOCATION_UPDATED);
+	CHECK_INT(((const nomad_alloc *)ev->payload)->clientstatus,
+		  NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
+
+	place->value = nmd_pb_new(&nomad__allocation_list__descriptor, NULL);
+	CHECK(NMD_PB_APPEND(NULL, place->value->items, place->value->n_items,
+			    alloc(2, 1, "web", NULL)));
+	CHECK(NMD_PB_APPEND(NULL, r->nodeallocation, r->n_nodeallocation, place));
+	CHECK_OK(nomad_state_txn_begin(s, 3, &txn, NULL));
+	CHECK_OK(nomad_state_plan_apply(txn, r, NULL, 0, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	CHECK_STR(ev->type, NOMAD_EVENT_PLAN_RESULT);
+	CHECK_STR(ev->key, uuid('a', 2));
+	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
+
+	nomad_state_sub_close(sub);
+	nomad_plan_result_free(r);
+	nomad_alloc_free(u);
+	nomad_alloc_free(a);
+	nomad_state_close(s);
+}

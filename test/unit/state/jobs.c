@@ -503,9 +503,20 @@ NMD_TEST(test_state_jobs__children_counted_in_parent)
 	CHECK_INT(sum->modifyindex, 11);
 	nomad_job_summary_free(sum);
 
-	child->has_status = 1;
-	child->status = NOMAD__JOB__STATUS_KIND__running;
-	upsert(s, 12, child);
+	/* The child's status is derived: an allocation makes it running. */
+	{
+		nomad_alloc *a = nomad_alloc_new();
+		CHECK(nmd_pb_set_string(NULL, &a->id,
+					"0a000000-0000-4000-8000-000000000001"));
+		CHECK(nmd_pb_set_string(NULL, &a->nodeid,
+					"0d000000-0000-4000-8000-000000000001"));
+		CHECK(nmd_pb_set_string(NULL, &a->jobid, "batch/dispatch-1"));
+		CHECK(nmd_pb_set_string(NULL, &a->taskgroup, "g"));
+		CHECK_OK(nomad_state_txn_begin(s, 12, &txn, NULL));
+		CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
+		CHECK_OK(nomad_state_txn_commit(txn, NULL));
+		nomad_alloc_free(a);
+	}
 	sum = summary(s, "default", "batch");
 	CHECK_INT(sum->children->pending, 0);
 	CHECK_INT(sum->children->running, 1);
@@ -535,7 +546,9 @@ NMD_TEST(test_state_jobs__status_and_submit_time)
 	j->submittime = 123;
 	upsert(s, 10, j);
 	got = get(s, "default", "web");
-	CHECK_INT(got->status, NOMAD__JOB__STATUS_KIND__running);
+	/* The status is derived, as Nomad's: no allocation or evaluation yet
+	 * means pending, whatever the caller said. */
+	CHECK_INT(got->status, NOMAD__JOB__STATUS_KIND__pending);
 	CHECK_INT(got->submittime, 123);
 	nomad_job_free(got);
 	/* An update that does not say keeps the stored status; a new version
@@ -547,7 +560,7 @@ NMD_TEST(test_state_jobs__status_and_submit_time)
 	upsert(s, 20, j);
 	got = get(s, "default", "web");
 	CHECK_INT(got->version, 1);
-	CHECK_INT(got->status, NOMAD__JOB__STATUS_KIND__running);
+	CHECK_INT(got->status, NOMAD__JOB__STATUS_KIND__pending);
 	CHECK_STR(got->statusdescription, "fine");
 	CHECK_INT(got->submittime, 456);
 	nomad_job_free(got);
