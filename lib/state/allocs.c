@@ -337,19 +337,29 @@ static nomad_err write_row(nomad_state_txn *txn, const struct loc *l,
 	return alloc_event(txn, a, exists);
 }
 
-static nomad_err new_loc(nomad_state_txn *txn, const uint8_t id[16],
-			 struct loc *l, nomad_error *err)
+/* Claim a location for allocation `id` on l->node_pk, in one statement
+ * that also tells whether the allocation exists already (*claimed false:
+ * nothing written). A new allocation so costs no separate lookup. */
+static nomad_err claim_loc(nomad_state_txn *txn, const uint8_t id[16],
+			   struct loc *l, bool *claimed, nomad_error *err)
 {
 	static const char sql[] =
-		"INSERT INTO alloc_loc(id, pk, node_pk) VALUES(?1, ?2, ?3)";
+		"INSERT INTO alloc_loc(id, pk, node_pk) VALUES(?1, ?2, ?3) "
+		"ON CONFLICT(id) DO NOTHING";
 	sqlite3_stmt *st = nmd_stmt(txn->c, sql, err);
+	nomad_err rc;
 	if (!st)
 		return NOMAD_EIO;
-	l->pk = (int64_t)txn->s->next_alloc_pk++;
+	l->pk = (int64_t)txn->s->next_alloc_pk;
 	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, l->pk);
 	sqlite3_bind_int64(st, 3, l->node_pk);
-	return nmd_stmt_exec(txn->c, st, err);
+	if ((rc = nmd_stmt_exec(txn->c, st, err)) < 0)
+		return rc;
+	*claimed = sqlite3_changes(txn->c->db) == 1;
+	if (*claimed)
+		txn->s->next_alloc_pk++;
+	return NOMAD_OK;
 }
 
 static int client_status(const nomad_alloc *a)
@@ -432,21 +442,14 @@ static nomad_err cached_node_pk(nomad_state_txn *txn, const uint8_t id[16],
 	return rc;
 }
 
-/* Insert a new allocation. */
+/* Insert a new allocation, whose location `l` was just claimed. */
 static nomad_err insert_alloc(nomad_state_txn *txn, nomad_alloc *a,
-			      const uint8_t id[16], nomad_error *err)
+			      const uint8_t id[16], struct loc l,
+			      nomad_error *err)
 {
-	uint8_t node[16];
-	struct loc l;
 	int64_t jk;
 	nomad_err rc;
-	if (!a->nodeid || !nmd_uuid_to_bytes(a->nodeid, node))
-		return nmd_seterr(err, NOMAD_EINVAL,
-				  "state: allocation %s: NodeID %s is not a UUID",
-				  a->id, a->nodeid ? a->nodeid : "(none)");
-	if ((rc = cached_node_pk(txn, node, &l.node_pk, err)) < 0 ||
-	    (rc = job_key(txn, ns_of(a), a->jobid, &jk, err)) < 0 ||
-	    (rc = new_loc(txn, id, &l, err)) < 0)
+	if ((rc = job_key(txn, ns_of(a), a->jobid, &jk, err)) < 0)
 		return rc;
 	a->has_createindex = 1;
 	a->createindex = txn->index;
@@ -500,6 +503,32 @@ done:
 	return rc;
 }
 
+/* Claim a new allocation's location, or find an existing one's. A new
+ * allocation needs a NodeID that is a UUID; an update may omit it. */
+static nomad_err place_or_find(nomad_state_txn *txn, const nomad_alloc *a,
+			       const uint8_t id[16], struct loc *l,
+			       bool *claimed, nomad_error *err)
+{
+	uint8_t node[16];
+	bool exists;
+	nomad_err rc;
+	*claimed = false;
+	if (a->nodeid && nmd_uuid_to_bytes(a->nodeid, node)) {
+		if ((rc = cached_node_pk(txn, node, &l->node_pk, err)) < 0 ||
+		    (rc = claim_loc(txn, id, l, claimed, err)) < 0)
+			return rc;
+		if (*claimed)
+			return NOMAD_OK;
+	}
+	if ((rc = find_loc(txn->c, id, l, &exists, err)) < 0)
+		return rc;
+	if (!exists)
+		return nmd_seterr(err, NOMAD_EINVAL,
+				  "state: allocation %s: NodeID %s is not a UUID",
+				  a->id, a->nodeid ? a->nodeid : "(none)");
+	return NOMAD_OK;
+}
+
 nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
 				    nomad_alloc *const *allocs, size_t n,
 				    nomad_error *err)
@@ -509,7 +538,7 @@ nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
 		nomad_alloc *a = allocs[i];
 		uint8_t id[16];
 		struct loc l;
-		bool exists;
+		bool claimed;
 		if (!a->id || !nmd_uuid_to_bytes(a->id, id))
 			return nmd_seterr(err, NOMAD_EINVAL,
 					  "state: allocation ID %s is not a UUID",
@@ -520,10 +549,10 @@ nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
 					  a->id);
 		a->has_modifyindex = a->has_allocmodifyindex = 1;
 		a->modifyindex = a->allocmodifyindex = txn->index;
-		if ((rc = find_loc(txn->c, id, &l, &exists, err)) < 0)
+		if ((rc = place_or_find(txn, a, id, &l, &claimed, err)) < 0)
 			break;
-		rc = exists ? update_alloc(txn, a, id, &l, err)
-			    : insert_alloc(txn, a, id, err);
+		rc = claimed ? insert_alloc(txn, a, id, l, err)
+			     : update_alloc(txn, a, id, &l, err);
 	}
 	if (rc >= 0)
 		rc = nmd_meta_set(txn->c, "alloc_pk",
