@@ -21,34 +21,29 @@ void nmd_arena_init(struct nmd_arena *ar, const nomad_allocator *alloc)
 {
 	ar->alloc = alloc;
 	ar->chunk = NULL;
-	ar->used = 0;
+	ar->next = ar->end = NULL;
 }
 
-static void *grow(struct nmd_arena *ar, size_t size)
+void *nmd_arena_grow(struct nmd_arena *ar, size_t size)
 {
 	size_t want = ar->chunk ? ar->chunk->size * 2 : FIRST_CHUNK;
 	struct nmd_arena_chunk *c;
+	if (size == 0)
+		size = 1;
+	if (size > SIZE_MAX / 4)
+		return NULL;
 	while (want < size)
 		want *= 2;
-	if (want > SIZE_MAX - sizeof(*c) ||
-	    !(c = nmd_malloc(ar->alloc, sizeof(*c) + want)))
+	if (!(c = nmd_malloc(ar->alloc, sizeof(*c) + want)))
 		return NULL;
 	c->next = ar->chunk;
 	c->size = want;
 	ar->chunk = c;
-	ar->used = size;
+	ar->next = c->data + ((size + 15) & ~(size_t)15);
+	ar->end = c->data + want;
+	if (ar->next > ar->end)
+		ar->next = ar->end;
 	return c->data;
-}
-
-void *nmd_arena_alloc(struct nmd_arena *ar, size_t size)
-{
-	size_t at = (ar->used + 15) & ~(size_t)15;
-	if (size > SIZE_MAX - 16)
-		return NULL;
-	if (!ar->chunk || at > ar->chunk->size || size > ar->chunk->size - at)
-		return grow(ar, size ? size : 1);
-	ar->used = at + size;
-	return ar->chunk->data + at;
 }
 
 void nmd_arena_reset(struct nmd_arena *ar)
@@ -59,9 +54,11 @@ void nmd_arena_reset(struct nmd_arena *ar)
 		nmd_free(ar->alloc, c);
 		c = next;
 	}
-	if (ar->chunk)
+	if (ar->chunk) {
 		ar->chunk->next = NULL;
-	ar->used = 0;
+		ar->next = ar->chunk->data;
+		ar->end = ar->chunk->data + ar->chunk->size;
+	}
 }
 
 void nmd_arena_free(struct nmd_arena *ar)
@@ -69,4 +66,5 @@ void nmd_arena_free(struct nmd_arena *ar)
 	nmd_arena_reset(ar);
 	nmd_free(ar->alloc, ar->chunk);
 	ar->chunk = NULL;
+	ar->next = ar->end = NULL;
 }

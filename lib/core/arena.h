@@ -16,13 +16,27 @@ struct nmd_arena_chunk;
 struct nmd_arena {
 	const nomad_allocator *alloc;
 	struct nmd_arena_chunk *chunk; /* newest first */
-	size_t used;                   /* bytes used in `chunk` */
+	unsigned char *next, *end;     /* the free part of `chunk` */
 };
 
 void nmd_arena_init(struct nmd_arena *ar, const nomad_allocator *alloc);
+/* The slow path of nmd_arena_alloc: a new chunk. */
+void *nmd_arena_grow(struct nmd_arena *ar, size_t size);
+
 /* 16-byte aligned memory that lives until the next reset; NULL when out
- * of memory. */
-void *nmd_arena_alloc(struct nmd_arena *ar, size_t size);
+ * of memory. Inline: decoding a row makes dozens of these. */
+static inline void *nmd_arena_alloc(struct nmd_arena *ar, size_t size)
+{
+	size_t room = (size_t)(ar->end - ar->next);
+	if (size - 1 < room) { /* size 0 goes to the slow path too */
+		void *p = ar->next;
+		ar->next += (size + 15) & ~(size_t)15;
+		if (ar->next > ar->end)
+			ar->next = ar->end;
+		return p;
+	}
+	return nmd_arena_grow(ar, size);
+}
 /* Forget everything allocated, keeping the newest (largest) chunk. */
 void nmd_arena_reset(struct nmd_arena *ar);
 void nmd_arena_free(struct nmd_arena *ar);

@@ -30,7 +30,6 @@ struct reader {
 	void *ud;
 	nomad_job *job;          /* the last job version decoded */
 	struct nmd_arena arena;  /* each row is decoded into it */
-	ProtobufCAllocator pba;
 };
 
 static nomad_err attach_job(struct reader *r, nomad_alloc *a, nomad_error *err)
@@ -80,10 +79,10 @@ static nomad_err read_rows(struct reader *r, sqlite3_stmt *st, nomad_error *err)
 		int stop;
 		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
 			continue; /* an index entry without its row */
-		a = (nomad_alloc *)protobuf_c_message_unpack(
-			&nomad__allocation__descriptor, &r->pba,
-			(size_t)sqlite3_column_bytes(st, 1),
-			sqlite3_column_blob(st, 1));
+		a = (nomad_alloc *)nmd_pb_decode_arena(
+			&nomad__allocation__descriptor,
+			sqlite3_column_blob(st, 1),
+			(size_t)sqlite3_column_bytes(st, 1), &r->arena);
 		if (!a) {
 			rc = nmd_seterr(err, NOMAD_ECORRUPT,
 					"state: an allocation row does not decode");
@@ -116,7 +115,6 @@ static void reader_init(struct reader *r, nomad_state_snap *snap,
 	r->ud = ud;
 	r->job = NULL;
 	nmd_arena_init(&r->arena, snap->s->ctx.alloc);
-	nmd_pb_arena_allocator(&r->arena, &r->pba);
 }
 
 static void reader_done(struct reader *r)

@@ -383,8 +383,7 @@ nomad_err nomad_msg_unpack(ProtobufCMessage **out,
 	*out = NULL;
 	if (!desc || (!data && len))
 		return nmd_seterr(err, NOMAD_EINVAL, "protobuf: no input");
-	*out = protobuf_c_message_unpack(desc, nmd_pb_allocator(alloc, &st),
-					 len, data);
+	*out = nmd_pb_decode(desc, data, len, nmd_pb_allocator(alloc, &st));
 	if (!*out)
 		return nmd_seterr(err, NOMAD_ECORRUPT,
 				  "protobuf: %zu bytes are not a valid %s",
