@@ -43,9 +43,26 @@ static void dfree(struct dec *d, void *p)
 		d->a->free(d->a->allocator_data, p);
 }
 
-static bool read_varint(struct dec *d, uint64_t *out)
+static inline bool read_varint(struct dec *d, uint64_t *out)
 {
 	uint64_t v = 0;
+	if (d->p < d->end && *d->p < 0x80) { /* most keys, lengths, values */
+		*out = *d->p++;
+		return true;
+	}
+	if (d->end - d->p >= 10) { /* room for the longest: no bound checks */
+		const uint8_t *p = d->p;
+		for (int shift = 0; shift < 70; shift += 7) {
+			uint8_t b = *p++;
+			v |= (uint64_t)(b & 0x7f) << shift;
+			if (!(b & 0x80)) {
+				d->p = p;
+				*out = v;
+				return true;
+			}
+		}
+		return false;
+	}
 	for (int shift = 0; shift < 70 && d->p < d->end; shift += 7) {
 		uint8_t b = *d->p++;
 		v |= (uint64_t)(b & 0x7f) << shift;
@@ -70,13 +87,18 @@ static bool read_fixed(struct dec *d, size_t n, uint64_t *out)
 }
 
 /* The length-delimited payload at d->p: [*start, *start + *len). */
-static bool read_bytes(struct dec *d, const uint8_t **start, size_t *len)
+static inline bool read_bytes(struct dec *d, const uint8_t **start,
+			      size_t *len)
 {
 	const uint8_t *at = d->p;
 	uint64_t n;
-	/* A length is at most 5 bytes (a 32-bit value), as protobuf-c has it. */
-	if (!read_varint(d, &n) || d->p - at > 5 ||
-	    n > (uint64_t)(d->end - d->p))
+	if (at < d->end && *at < 0x80) { /* under 128 bytes */
+		n = *d->p++;
+	} else if (!read_varint(d, &n) || d->p - at > 5) {
+		/* At most 5 bytes (a 32-bit length), as protobuf-c has it. */
+		return false;
+	}
+	if (n > (uint64_t)(d->end - d->p))
 		return false;
 	*start = d->p;
 	*len = (size_t)n;
@@ -92,6 +114,10 @@ find_field(const ProtobufCMessageDescriptor *desc, uint32_t id)
 {
 	const ProtobufCIntRange *r = desc->field_ranges;
 	unsigned lo = 0, hi = desc->n_field_ranges;
+	if (hi == 1) { /* fields numbered 1..n, or any one run */
+		uint32_t off = id - (uint32_t)r[0].start_value;
+		return off < desc->n_fields ? &desc->fields[off] : NULL;
+	}
 	while (lo < hi) {
 		unsigned mid = lo + (hi - lo) / 2;
 		if (id < (uint32_t)r[mid].start_value) {
@@ -107,24 +133,23 @@ find_field(const ProtobufCMessageDescriptor *desc, uint32_t id)
 	return NULL;
 }
 
+/* The wire type each field type is written with (packed lists aside). */
+static const uint8_t wire_of_type[] = {
+	[PROTOBUF_C_TYPE_SFIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+	[PROTOBUF_C_TYPE_FIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+	[PROTOBUF_C_TYPE_FLOAT] = PROTOBUF_C_WIRE_TYPE_32BIT,
+	[PROTOBUF_C_TYPE_SFIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+	[PROTOBUF_C_TYPE_FIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+	[PROTOBUF_C_TYPE_DOUBLE] = PROTOBUF_C_WIRE_TYPE_64BIT,
+	[PROTOBUF_C_TYPE_STRING] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+	[PROTOBUF_C_TYPE_BYTES] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+	[PROTOBUF_C_TYPE_MESSAGE] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+	/* the rest are varints: PROTOBUF_C_WIRE_TYPE_VARINT is 0 */
+};
+
 static int wire_type_of(ProtobufCType t)
 {
-	switch (t) {
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-		return PROTOBUF_C_WIRE_TYPE_32BIT;
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return PROTOBUF_C_WIRE_TYPE_64BIT;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_BYTES:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-	default:
-		return PROTOBUF_C_WIRE_TYPE_VARINT;
-	}
+	return (unsigned)t < sizeof(wire_of_type) ? wire_of_type[t] : -1;
 }
 
 /* One numeric value of type `t` into `slot`, from wire type `wt`. */
@@ -345,6 +370,63 @@ static bool decode_field(struct dec *d, ProtobufCMessage *msg,
 	return set_blob(d, f, slot, p, len);
 }
 
+/* A singular optional field, the common case, in one switch. */
+static bool decode_optional(struct dec *d, ProtobufCMessage *msg,
+			    const ProtobufCFieldDescriptor *f, int wt)
+{
+	void *slot = nmd_pb_field_ptr(msg, f);
+	protobuf_c_boolean *has = nmd_pb_quant_ptr(msg, f);
+	const uint8_t *p;
+	size_t len;
+	uint64_t v;
+	if (wt != wire_type_of(f->type))
+		return false;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		char *copy;
+		if (!read_bytes(d, &p, &len) || !(copy = dalloc(d, len + 1)))
+			return false;
+		memcpy(copy, p, len);
+		copy[len] = '\0';
+		if (*(char **)slot &&
+		    *(char **)slot != (const char *)f->default_value)
+			dfree(d, *(char **)slot);
+		*(char **)slot = copy;
+		return true;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return read_bytes(d, &p, &len) &&
+		       decode_sub(d, f->descriptor, slot, p, len);
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		if (!read_varint(d, &v))
+			return false;
+		*(uint32_t *)slot = (uint32_t)v;
+		*has = 1;
+		return true;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_UINT64:
+		if (!read_varint(d, &v))
+			return false;
+		*(uint64_t *)slot = v;
+		*has = 1;
+		return true;
+	case PROTOBUF_C_TYPE_BOOL:
+		if (!read_varint(d, &v))
+			return false;
+		*(protobuf_c_boolean *)slot = v != 0;
+		*has = 1;
+		return true;
+	case PROTOBUF_C_TYPE_BYTES:
+		*has = 1;
+		return read_bytes(d, &p, &len) && set_blob(d, f, slot, p, len);
+	default:
+		*has = 1;
+		return read_number(d, f->type, wt, slot);
+	}
+}
+
 /* A field this build does not know, kept so that it packs again. */
 static bool keep_unknown(struct dec *d, ProtobufCMessage *msg, uint32_t tag,
 			 int wt, const uint8_t *start)
@@ -396,14 +478,22 @@ static bool decode_into(struct dec *d, ProtobufCMessage *msg)
 		uint32_t tag;
 		int wt;
 		const uint8_t *at = d->p;
-		/* A field number is 1 to 2^29 - 1, its key at most 5 bytes. */
-		if (!read_varint(d, &key) || d->p - at > 5 || key >> 3 == 0 ||
-		    key >> 3 > MAX_FIELD_NUMBER)
+		if (*at < 0x80) { /* fields 1 to 15 */
+			key = *d->p++;
+		} else if (!read_varint(d, &key) || d->p - at > 5 ||
+			   key >> 3 > MAX_FIELD_NUMBER) {
+			/* A field number is below 2^29, its key at most 5
+			 * bytes. */
+			return false;
+		}
+		if (key >> 3 == 0)
 			return false;
 		tag = (uint32_t)(key >> 3);
 		wt = (int)(key & 7);
 		if ((f = find_field(desc, tag))) {
-			if (!decode_field(d, msg, f, wt))
+			if (!(f->label == PROTOBUF_C_LABEL_OPTIONAL && f->flags == 0
+				      ? decode_optional(d, msg, f, wt)
+				      : decode_field(d, msg, f, wt)))
 				return false;
 		} else if (!keep_unknown(d, msg, tag, wt, d->p)) {
 			return false;
