@@ -70,9 +70,14 @@ typedef struct nomad_state_config {
 	unsigned int event_buffer;   /**< commits whose events are kept for
 					  subscribers to resume from,
 					  default 100 */
+	unsigned int checkpoint_pages; /**< WAL pages (4 KiB) after which a
+					    background thread copies them
+					    back into the database, default
+					    16384; at eight times this the
+					    writer does it itself */
 } nomad_state_config;
 
-#define NOMAD_STATE_CONFIG_INIT {NOMAD_STATE_CONFIG_VERSION, NULL, 0, 0, 0, NULL, NULL, NULL, 0, 0}
+#define NOMAD_STATE_CONFIG_INIT {NOMAD_STATE_CONFIG_VERSION, NULL, 0, 0, 0, NULL, NULL, NULL, 0, 0, 0}
 
 /** Initialise `cfg` to the defaults of `version`. @return NOMAD_EINVAL
  *  for an unknown version */

@@ -149,19 +149,23 @@ nomad_err nmd_stmt_exec(struct nmd_conn *c, sqlite3_stmt *st, nomad_error *err)
 	return NOMAD_OK;
 }
 
-static void conn_close(nomad_state *s, struct nmd_conn *c)
+void nmd_conn_close(struct nmd_conn *c)
 {
-	if (!c)
-		return;
 	for (size_t i = 0; i < NMD_CONN_STMTS; i++)
 		if (c->sql[i])
 			sqlite3_finalize(c->stmt[i]);
 	sqlite3_close(c->db);
-	if (c != &s->writer)
-		nmd_free(s->ctx.alloc, c);
+	c->db = NULL;
 }
 
-static nomad_err conn_open(nomad_state *s, struct nmd_conn *c,
+/* A pooled reader: its connection, then the struct. */
+static void reader_close(nomad_state *s, struct nmd_conn *c)
+{
+	nmd_conn_close(c);
+	nmd_free(s->ctx.alloc, c);
+}
+
+nomad_err nmd_conn_open(nomad_state *s, struct nmd_conn *c,
 			   unsigned cache_mb, bool create, nomad_error *err)
 {
 	static const char *const sync_names[] = {"OFF", "NORMAL", "FULL"};
@@ -327,6 +331,8 @@ nomad_err nomad_state_open(nomad_state **out, const nomad_state_config *cfg,
 	s->sync = cfg->sync;
 	s->cache_mb = cfg->cache_mb ? cfg->cache_mb : 64;
 	s->hot_max = cfg->hot_allocs_max ? cfg->hot_allocs_max : 100000;
+	s->checkpoint_pages = cfg->checkpoint_pages ? cfg->checkpoint_pages
+						    : 16384;
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	nmd_keycache_init(&s->node_pks, s->ctx.alloc);
@@ -336,8 +342,9 @@ nomad_err nomad_state_open(nomad_state **out, const nomad_state_config *cfg,
 		rc = nmd_seterr(err, NOMAD_ENOMEM, "state: out of memory");
 		goto fail;
 	}
-	if ((rc = conn_open(s, &s->writer, s->cache_mb, true, err)) < 0 ||
+	if ((rc = nmd_conn_open(s, &s->writer, s->cache_mb, true, err)) < 0 ||
 	    (rc = init_schema(s, err)) < 0 ||
+	    (rc = nmd_checkpointer_start(s, err)) < 0 ||
 	    (rc = nmd_events_open(s, cfg->event_buffer, err)) < 0 ||
 	    (rc = nmd_watch_open(s, err)) < 0)
 		goto fail;
@@ -354,11 +361,12 @@ void nomad_state_close(nomad_state *s)
 {
 	if (!s)
 		return;
+	nmd_checkpointer_stop(s);
 	for (size_t i = 0; i < s->n_idle; i++)
-		conn_close(s, s->idle[i]);
+		reader_close(s, s->idle[i]);
 	nmd_free(s->ctx.alloc, s->idle);
 	if (s->writer.db)
-		conn_close(s, &s->writer);
+		nmd_conn_close(&s->writer);
 	nmd_view_free(s);
 	nmd_events_close(s);
 	nmd_watch_close(s);
@@ -527,7 +535,7 @@ static nomad_err take_reader(nomad_state *s, struct nmd_conn **out,
 	}
 	if (!(c = nmd_calloc(s->ctx.alloc, 1, sizeof(*c)))) {
 		rc = nmd_seterr(err, NOMAD_ENOMEM, "state: out of memory");
-	} else if ((rc = conn_open(s, c, 16, false, err)) < 0) {
+	} else if ((rc = nmd_conn_open(s, c, 16, false, err)) < 0) {
 		nmd_free(s->ctx.alloc, c);
 		c = NULL;
 	}
@@ -556,7 +564,7 @@ static void give_back_reader(nomad_state *s, struct nmd_conn *c)
 	}
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!kept)
-		conn_close(s, c);
+		reader_close(s, c);
 }
 
 static nomad_err read_indexes(nomad_state_snap *snap, nomad_error *err)

@@ -68,6 +68,7 @@ struct nomad_state {
 	nomad_state_sync sync;
 	unsigned int cache_mb;
 	unsigned int hot_max;
+	unsigned int checkpoint_pages;
 
 	pthread_mutex_t write_lock; /* held by the open transaction */
 	struct nmd_conn writer;
@@ -80,6 +81,7 @@ struct nomad_state {
 	struct nmd_keycache job_keys;     /* "ns\0job" -> jk */
 	struct nmd_keycache job_versions; /* (jk, version) kept in alloc_jobs */
 	struct nmd_view *view;      /* built on first use (view.c) */
+	struct nmd_checkpointer *checkpointer; /* checkpoint.c */
 
 	pthread_mutex_t pool_lock;  /* guards the idle readers */
 	struct nmd_conn **idle;
@@ -91,6 +93,16 @@ struct nomad_state {
 	struct nmd_events *events;
 	struct nmd_watches *watches;
 };
+
+/* A connection to the store's file with the store's pragmas (readers and
+ * helper threads open theirs with `create` false), and closing one. */
+nomad_err nmd_conn_open(nomad_state *s, struct nmd_conn *c, unsigned cache_mb,
+			bool create, nomad_error *err);
+void nmd_conn_close(struct nmd_conn *c);
+
+/* The background WAL checkpointer (checkpoint.c). */
+nomad_err nmd_checkpointer_start(nomad_state *s, nomad_error *err);
+void nmd_checkpointer_stop(nomad_state *s);
 
 /* Events a transaction records (events.c). Strings and packed payloads
  * live in `arena` and are named by offset, since the arena moves as it
