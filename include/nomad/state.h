@@ -421,6 +421,17 @@ NOMAD_EXTERN nomad_err nomad_state_deployment_latest(nomad_state_snap *snap,
  * paged by `opts` (NULL: everything in the default namespace). When a page
  * ends early, `next_token` (may be NULL) receives the token of the next
  * object, else "".
+ *
+ * As in Nomad, `opts->prefix` is a string prefix of the ID. For the
+ * listings by UUID (evaluations, allocations, nodes, deployments) that is
+ * any number of hexadecimal digits, odd counts included, in either case,
+ * with a dash allowed where a UUID's text has one; a prefix that is not
+ * (say "xyz", or "3f-2a") is the prefix of no ID, and the listing returns
+ * nothing with NOMAD_OK.
+ *
+ * @return NOMAD_OK; NOMAD_EUSER (`cb` stopped it); NOMAD_EINVAL (no
+ *         snapshot or callback, options of an unknown version, or a
+ *         `next_token` that is not one the listing gave)
  */
 NOMAD_EXTERN nomad_err nomad_state_jobs_list(nomad_state_snap *snap,
 					     const nomad_state_list_options *opts,

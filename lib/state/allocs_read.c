@@ -327,49 +327,31 @@ nomad_err nomad_state_allocs_list(nomad_state_snap *snap,
 	static const char rev_sql[] =
 		"SELECT " ROW_COLS " FROM alloc_loc x" ROW_JOIN
 		" WHERE x.id >= ?1 AND x.id < ?2 ORDER BY x.id DESC";
-	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
+	const nomad_state_list_options def = NOMAD_STATE_LIST_OPTIONS_INIT;
+	const nomad_state_list_options *o = opts ? opts : &def;
 	struct lister l = {0};
+	struct nmd_id_range range;
 	struct reader r;
-	uint8_t lo[16], hi[17], tok[16];
-	bool unbounded = true;
-	int hi_len = 17;
 	sqlite3_stmt *st;
-	nomad_err rc;
-	char resume[NOMAD_STATE_TOKEN_MAX] = "";
-	if (opts)
-		o = *opts;
-	/* The caller may pass the same buffer as token and next_token. */
-	if (o.next_token) {
-		snprintf(resume, sizeof(resume), "%s", o.next_token);
-		o.next_token = resume;
-	}
+	/* The range comes before clearing next_token, which may be the
+	 * very buffer o->next_token points at. */
+	nomad_err rc = nmd_id_range(o, &range, err);
 	if (next_token)
 		next_token[0] = '\0';
-	memset(lo, 0, sizeof(lo));
-	memset(hi, 0xff, sizeof(hi)); /* 17 bytes: above every 16-byte ID */
-	if (o.prefix && !nmd_uuid_prefix_range(o.prefix, lo, hi, &unbounded))
-		return NOMAD_OK; /* not hexadecimal: nothing matches */
-	if (!unbounded)
-		hi_len = 16;
-	if (o.next_token && nmd_uuid_to_bytes(o.next_token, tok)) {
-		if (!o.reverse && memcmp(tok, lo, 16) > 0)
-			memcpy(lo, tok, 16);
-		if (o.reverse) {
-			/* Resume at the token itself: below token||0x00. */
-			memcpy(hi, tok, 16);
-			hi[16] = 0;
-			hi_len = 17;
-		}
-	}
-	l.ns = o.ns && !strcmp(o.ns, "*") ? NULL : o.ns ? o.ns : "default";
-	l.per_page = o.per_page;
+	if (rc < 0)
+		return rc;
+	if (!snap || !cb)
+		return nmd_seterr(err, NOMAD_EINVAL,
+				  "state: no snapshot or callback");
+	l.ns = o->ns && !strcmp(o->ns, "*") ? NULL : o->ns ? o->ns : "default";
+	l.per_page = o->per_page;
 	l.cb = cb;
 	l.ud = userdata;
 	l.token = next_token;
-	if (!(st = nmd_stmt(snap->c, o.reverse ? rev_sql : fwd_sql, err)))
+	if (!(st = nmd_stmt(snap->c, o->reverse ? rev_sql : fwd_sql, err)))
 		return NOMAD_EIO;
-	sqlite3_bind_blob(st, 1, lo, 16, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hi, hi_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, range.lo, range.lo_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, range.hi, range.hi_len, SQLITE_TRANSIENT);
 	reader_init(&r, snap, 0, list_one, &l);
 	rc = read_rows(&r, st, err);
 	reader_done(&r);

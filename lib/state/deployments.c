@@ -771,15 +771,9 @@ nomad_err nomad_state_deployments_list(nomad_state_snap *snap,
 	sqlite3_stmt *st;
 	nomad_err rc;
 
-	/* Options of an unknown version may be laid out otherwise, and the
-	 * range comes before clearing next_token, which may be the very
-	 * buffer opts->next_token points at. */
-	if (opts && opts->version != NOMAD_STATE_LIST_OPTIONS_VERSION)
-		rc = nmd_seterr(err, NOMAD_EINVAL,
-				"state: unknown list options version %u",
-				opts->version);
-	else
-		rc = nmd_id_range(opts, &r, err);
+	/* The range comes before clearing next_token, which may be the
+	 * very buffer opts->next_token points at. */
+	rc = nmd_id_range(opts, &r, err);
 	if (next_token)
 		next_token[0] = '\0';
 	if (rc < 0)

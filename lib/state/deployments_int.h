@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * Pieces shared between nodes.c, deployments.c and the allocation writers
+ * Pieces shared between deployments.c and the allocation writers
  * that state_int.h does not declare (yet): counting an allocation into its
- * deployment, and the ID range of a listing by 16-byte ID. For files
- * inside lib/state only.
+ * deployment. For files inside lib/state only.
  */
 #ifndef NMD_STATE_DEPLOYMENTS_INT_H
 #define NMD_STATE_DEPLOYMENTS_INT_H
@@ -26,17 +25,5 @@ nomad_err nmd_deployment_alloc_changed(nomad_state_txn *txn,
 				       const nomad_alloc *old,
 				       const nomad_alloc *cur,
 				       bool *health_moved, nomad_error *err);
-
-/* The bounds of a listing over a 16-byte ID column, as blobs: rows with
- * lo <= id < hi. From the options' prefix and token (the token is the
- * next ID in hex, dashes allowed; a reversed listing runs down from it).
- * hi is 17 bytes long when it must lie above every ID (nodes.c). */
-struct nmd_id_range {
-	uint8_t lo[17];
-	uint8_t hi[17];
-	int lo_len, hi_len;
-};
-nomad_err nmd_id_range(const nomad_state_list_options *o,
-		       struct nmd_id_range *r, nomad_error *err);
 
 #endif

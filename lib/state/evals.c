@@ -293,24 +293,18 @@ nomad_err nomad_state_evals_by_job(nomad_state_snap *snap, const char *ns,
 }
 
 /*
- * The listing in ID order. The token is the next evaluation's ID in text
- * form, as Nomad's ID tokenizer gives it. Every bound is always bound: the
- * prefix is the byte range [?2, ?3), and the token bound ?4 defaults to
- * the empty blob going forward and to 17 bytes of 0xff (above every
- * 16-byte ID) going backward. "+ns" keeps SQLite from choosing the per-job
- * index, which would sort the whole namespace for every page.
+ * The listing in ID order, over the bounds nmd_id_range gives: the token
+ * is the next evaluation's ID in text form, as Nomad's ID tokenizer gives
+ * it. "+ns" keeps SQLite from choosing the per-job index, which would
+ * sort the whole namespace for every page.
  */
 #define EVAL_ID_TEXT                                                          \
 	"lower(substr(hex(id), 1, 8) || '-' || substr(hex(id), 9, 4) || '-' " \
 	"|| substr(hex(id), 13, 4) || '-' || substr(hex(id), 17, 4) || '-' "  \
 	"|| substr(hex(id), 21))"
-#define EVALS_LIST(where, cmp, order)                                         \
+#define EVALS_LIST(where, order)                                              \
 	"SELECT " EVAL_ID_TEXT ", body FROM evals WHERE " where               \
-	"id >= ?2 AND id < ?3 AND id " cmp " ?4 ORDER BY id " order
-
-static const uint8_t above_all[17] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	"id >= ?2 AND id < ?3 ORDER BY id " order
 
 nomad_err nomad_state_evals_list(nomad_state_snap *snap,
 				 const nomad_state_list_options *opts,
@@ -319,52 +313,34 @@ nomad_err nomad_state_evals_list(nomad_state_snap *snap,
 				 nomad_error *err)
 {
 	static const char *const sqls[4] = {
-		EVALS_LIST("+ns = ?1 AND ", ">=", "ASC"),
-		EVALS_LIST("+ns = ?1 AND ", "<=", "DESC"),
-		EVALS_LIST("", ">=", "ASC"),
-		EVALS_LIST("", "<=", "DESC"),
+		EVALS_LIST("+ns = ?1 AND ", "ASC"),
+		EVALS_LIST("+ns = ?1 AND ", "DESC"),
+		EVALS_LIST("", "ASC"),
+		EVALS_LIST("", "DESC"),
 	};
 	const nomad_state_list_options def = NOMAD_STATE_LIST_OPTIONS_INIT;
 	const nomad_state_list_options *o = opts ? opts : &def;
 	const char *ns = o->ns && o->ns[0] ? o->ns : "default";
-	uint8_t lo[16], hi[16], tok[16], tok_hi[16];
-	bool all = strcmp(ns, "*") == 0, unbounded = true, tok_unbounded;
+	bool all = strcmp(ns, "*") == 0;
+	struct nmd_id_range r;
 	sqlite3_stmt *st;
+	/* The range comes before clearing next_token, which may be the
+	 * very buffer o->next_token points at. */
+	nomad_err rc = nmd_id_range(o, &r, err);
 	if (next_token)
 		next_token[0] = '\0';
+	if (rc < 0)
+		return rc;
 	if (!snap || !cb)
 		return nmd_seterr(err, NOMAD_EINVAL,
 				  "state: no snapshot or callback");
-	if (o->version != NOMAD_STATE_LIST_OPTIONS_VERSION)
-		return nmd_seterr(err, NOMAD_EINVAL,
-				  "state: unknown list options version %u",
-				  o->version);
-	/* A prefix that is not hexadecimal matches no ID. */
-	if (o->prefix && !nmd_uuid_prefix_range(o->prefix, lo, hi, &unbounded))
-		return NOMAD_OK;
-	if (!o->prefix)
-		memset(lo, 0, sizeof(lo));
-	if (o->next_token && o->next_token[0] &&
-	    !nmd_uuid_prefix_range(o->next_token, tok, tok_hi, &tok_unbounded))
-		return nmd_seterr(err, NOMAD_EINVAL,
-				  "state: next_token is not an evaluation ID: %s",
-				  o->next_token);
 	if (!(st = nmd_stmt(snap->c, sqls[(all ? 2 : 0) + (o->reverse ? 1 : 0)],
 			    err)))
 		return NOMAD_EIO;
 	if (!all)
 		sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, lo, 16, SQLITE_STATIC);
-	if (unbounded)
-		sqlite3_bind_blob(st, 3, above_all, 17, SQLITE_STATIC);
-	else
-		sqlite3_bind_blob(st, 3, hi, 16, SQLITE_STATIC);
-	if (o->next_token && o->next_token[0])
-		sqlite3_bind_blob(st, 4, tok, 16, SQLITE_STATIC);
-	else if (o->reverse)
-		sqlite3_bind_blob(st, 4, above_all, 17, SQLITE_STATIC);
-	else
-		sqlite3_bind_zeroblob(st, 4, 0);
+	sqlite3_bind_blob(st, 2, r.lo, r.lo_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, r.hi, r.hi_len, SQLITE_TRANSIENT);
 	return nmd_list_rows(snap, st, &nomad__evaluation__descriptor, o, cb,
 			     userdata, next_token, err);
 }

@@ -18,7 +18,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "state/deployments_int.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
 
@@ -475,65 +474,6 @@ nomad_err nomad_state_node_get(nomad_state_snap *snap, const char *id,
 			      (ProtobufCMessage **)out, NULL);
 }
 
-/* Compare two blobs as SQLite does: bytes first, then length. */
-static int blob_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen)
-{
-	int c = memcmp(a, b, (size_t)(alen < blen ? alen : blen));
-	return c ? c : alen - blen;
-}
-
-/* The 16 bytes of a listing token: 32 hex digits, dashes allowed. */
-static bool parse_token(const char *token, uint8_t out[16])
-{
-	uint8_t hi[16];
-	bool unbounded;
-	size_t digits = 0;
-	for (const char *p = token; *p; p++)
-		digits += *p != '-';
-	return digits == 32 && nmd_uuid_prefix_range(token, out, hi, &unbounded);
-}
-
-nomad_err nmd_id_range(const nomad_state_list_options *o,
-		       struct nmd_id_range *r, nomad_error *err)
-{
-	bool unbounded = true;
-	uint8_t tok[17];
-
-	memset(r, 0, sizeof(*r));
-	r->lo_len = 16;
-	if (o && o->prefix && o->prefix[0] &&
-	    !nmd_uuid_prefix_range(o->prefix, r->lo, r->hi, &unbounded))
-		return nmd_seterr(err, NOMAD_EINVAL,
-				  "state: ID prefix is not hexadecimal: "
-				  "prefix=%s", o->prefix);
-	if (unbounded) {
-		/* Above every 16-byte ID. */
-		memset(r->hi, 0xff, sizeof(r->hi));
-		r->hi_len = 17;
-	} else {
-		r->hi_len = 16;
-	}
-	if (!o || !o->next_token || !o->next_token[0])
-		return NOMAD_OK;
-	if (!parse_token(o->next_token, tok))
-		return nmd_seterr(err, NOMAD_EINVAL,
-				  "state: bad pagination token: token=%s",
-				  o->next_token);
-	if (!o->reverse) {
-		/* From the token on. */
-		if (blob_cmp(tok, 16, r->lo, r->lo_len) > 0)
-			memcpy(r->lo, tok, 16);
-	} else {
-		/* Down from the token, included: below token || 0x00. */
-		tok[16] = 0;
-		if (blob_cmp(tok, 17, r->hi, r->hi_len) < 0) {
-			memcpy(r->hi, tok, 17);
-			r->hi_len = 17;
-		}
-	}
-	return NOMAD_OK;
-}
-
 nomad_err nomad_state_nodes_list(nomad_state_snap *snap,
 				 const nomad_state_list_options *opts,
 				 nomad_state_iter_cb cb, void *userdata,
@@ -551,15 +491,9 @@ nomad_err nomad_state_nodes_list(nomad_state_snap *snap,
 	sqlite3_stmt *st;
 	nomad_err rc;
 
-	/* Options of an unknown version may be laid out otherwise, and the
-	 * range comes before clearing next_token, which may be the very
-	 * buffer opts->next_token points at. */
-	if (opts && opts->version != NOMAD_STATE_LIST_OPTIONS_VERSION)
-		rc = nmd_seterr(err, NOMAD_EINVAL,
-				"state: unknown list options version %u",
-				opts->version);
-	else
-		rc = nmd_id_range(opts, &r, err);
+	/* The range comes before clearing next_token, which may be the
+	 * very buffer opts->next_token points at. */
+	rc = nmd_id_range(opts, &r, err);
 	if (next_token)
 		next_token[0] = '\0';
 	if (rc < 0)

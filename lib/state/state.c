@@ -684,34 +684,99 @@ void nmd_uuid_from_bytes(const uint8_t in[16], char out[NOMAD_UUID_LEN + 1])
 	out[o] = '\0';
 }
 
-bool nmd_uuid_prefix_range(const char *prefix, uint8_t lo[16], uint8_t hi[16],
-			   bool *unbounded)
+/*
+ * Read `p` as the start of a UUID's text, as Nomad matches an ID prefix:
+ * hexadecimal digits (either case), at most 32, with a dash allowed where
+ * a UUID's text has one (after the 8th, 12th, 16th and 20th digit) and
+ * nowhere else. The digits go into out[], zero-padded, and their count
+ * into *digits. False for anything else: a prefix of no ID.
+ */
+static bool parse_id_prefix(const char *p, uint8_t out[16], int *digits)
 {
+	bool dash_ok = false;
 	int n = 0;
-	memset(lo, 0, 16);
-	for (const char *p = prefix; *p; p++) {
+	memset(out, 0, 16);
+	for (; *p; p++) {
 		int v;
-		if (*p == '-')
+		if (*p == '-') {
+			if (!dash_ok)
+				return false;
+			dash_ok = false;
 			continue;
-		if ((v = hexval(*p)) < 0 || n >= 32)
+		}
+		if ((v = hexval(*p)) < 0 || n == 32)
 			return false;
-		lo[n / 2] |= (uint8_t)(n % 2 == 0 ? v << 4 : v);
+		out[n / 2] |= (uint8_t)(n % 2 == 0 ? v << 4 : v);
 		n++;
+		dash_ok = n == 8 || n == 12 || n == 16 || n == 20;
 	}
-	/* hi: lo with the last given nibble incremented, carrying left. */
-	memcpy(hi, lo, 16);
-	*unbounded = true;
+	*digits = n;
+	return true;
+}
+
+/* Compare two blobs as SQLite does: bytes first, then length. */
+static int blob_cmp(const uint8_t *a, int alen, const uint8_t *b, int blen)
+{
+	int c = memcmp(a, b, (size_t)(alen < blen ? alen : blen));
+	return c ? c : alen - blen;
+}
+
+nomad_err nmd_id_range(const nomad_state_list_options *o,
+		       struct nmd_id_range *r, nomad_error *err)
+{
+	uint8_t tok[17];
+	int n = 0, tok_digits = 0;
+	bool has_tok = o && o->next_token && o->next_token[0];
+
+	memset(r, 0, sizeof(*r));
+	r->lo_len = r->hi_len = 16;
+	if (o && o->version != NOMAD_STATE_LIST_OPTIONS_VERSION)
+		return nmd_seterr(err, NOMAD_EINVAL,
+				  "state: unknown list options version %u",
+				  o->version);
+	/* A token is one the listing gave: a whole ID, dashes optional. */
+	if (has_tok && (!parse_id_prefix(o->next_token, tok, &tok_digits) ||
+			tok_digits != 32))
+		return nmd_seterr(err, NOMAD_EINVAL,
+				  "state: next_token is not an ID: "
+				  "next_token=%s", o->next_token);
+	/* A prefix no ID can start with matches nothing: the range
+	 * [0, 0) is empty, and the listing simply finds no row. */
+	if (o && o->prefix && !parse_id_prefix(o->prefix, r->lo, &n)) {
+		memset(r->lo, 0, sizeof(r->lo));
+		return NOMAD_OK;
+	}
+	/* hi: lo with its last given nibble incremented, carrying left;
+	 * past ff...f (or with no prefix) it lies above every ID. */
+	memcpy(r->hi, r->lo, 16);
+	r->hi_len = 17;
 	for (int i = n - 1; i >= 0; i--) {
 		int shift = i % 2 == 0 ? 4 : 0;
-		int v = (hi[i / 2] >> shift) & 15;
-		hi[i / 2] &= (uint8_t)~(15 << shift);
+		int v = (r->hi[i / 2] >> shift) & 15;
+		r->hi[i / 2] &= (uint8_t)~(15 << shift);
 		if (v < 15) {
-			hi[i / 2] |= (uint8_t)((v + 1) << shift);
-			*unbounded = false;
+			r->hi[i / 2] |= (uint8_t)((v + 1) << shift);
+			r->hi_len = 16;
 			break;
 		}
 	}
-	return true;
+	if (r->hi_len == 17)
+		memset(r->hi, 0xff, sizeof(r->hi));
+	if (!has_tok)
+		return NOMAD_OK;
+	if (!o->reverse) {
+		/* From the token on. */
+		if (blob_cmp(tok, 16, r->lo, r->lo_len) > 0)
+			memcpy(r->lo, tok, 16);
+	} else {
+		/* Down from the token, included: below token || 0x00. */
+		tok[16] = 0;
+		if (blob_cmp(tok, 17, r->hi, r->hi_len) < 0) {
+			memcpy(r->hi, tok, 17);
+			r->hi_len = 17;
+		}
+	}
+	return NOMAD_OK;
 }
 
 /* ---- bodies -------------------------------------------------------------- */

@@ -199,11 +199,29 @@ nomad_err nmd_sqlite_fail(struct nmd_conn *c, nomad_error *err,
 bool nmd_uuid_to_bytes(const char *text, uint8_t out[16]);
 /* Format 16 bytes as a lowercase UUID (37 bytes with the NUL). */
 void nmd_uuid_from_bytes(const uint8_t in[16], char out[NOMAD_UUID_LEN + 1]);
-/* The byte range [lo, hi) holding every UUID that starts with the hex
- * `prefix` (dashes ignored). *unbounded is set when hi would overflow (all
- * of ff...). False when the prefix is not hexadecimal or too long. */
-bool nmd_uuid_prefix_range(const char *prefix, uint8_t lo[16], uint8_t hi[16],
-			   bool *unbounded);
+/*
+ * The bounds of a listing by ID prefix over a 16-byte ID column, as blobs:
+ * the rows with lo <= id < hi. Every listing by UUID prefix (nodes,
+ * evaluations, allocations, deployments) takes its bounds from here, so
+ * they share one rule, Nomad's: the prefix is a string prefix of the ID,
+ * so it is hexadecimal digits (either case, odd counts too), with a dash
+ * allowed where a UUID's text has one. Any other prefix is the prefix of
+ * no ID, and the range comes out empty (the listing finds nothing, with
+ * NOMAD_OK). The token (opts->next_token) is the next row's ID, dashes
+ * optional; a reversed listing runs down from it, included. hi is 17
+ * bytes long when it must lie above every ID.
+ *
+ * Fails (NOMAD_EINVAL) only for options of an unknown version or a token
+ * that is not an ID. Call it before clearing the caller's next_token,
+ * which may be the buffer opts->next_token points at. `o` may be NULL.
+ */
+struct nmd_id_range {
+	uint8_t lo[17];
+	uint8_t hi[17];
+	int lo_len, hi_len;
+};
+nomad_err nmd_id_range(const nomad_state_list_options *o,
+		       struct nmd_id_range *r, nomad_error *err);
 
 /* ---- bodies ------------------------------------------------------------ */
 
