@@ -176,8 +176,10 @@ NOMAD_EXTERN nomad_err nomad_state_job_upsert(nomad_state_txn *txn,
 					      nomad_error *err);
 
 /**
- * Delete a job with its versions and summary (Nomad's DeleteJob, the
- * purge). Its allocations and evaluations stay until garbage collected.
+ * Delete a job with its versions, summary and periodic launch (Nomad's
+ * DeleteJob and the purge's deletePeriodicLaunch, whether or not the job
+ * is periodic now). Its allocations and evaluations stay until garbage
+ * collected.
  *
  * @return NOMAD_OK or NOMAD_ENOTFOUND
  */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * Jobs and their versions: Nomad's UpsertJob and DeleteJob, the lookups by
+ * Jobs and their versions: Nomad's UpsertJob and DeleteJob (with the job's
+ * periodic launch, as Nomad's purge deletes it), the lookups by
  * namespace and ID, the version history and the jobs listing.
  *
  * The jobs row holds the current job; job_versions holds every version
@@ -353,6 +354,12 @@ nomad_err nomad_state_job_delete(nomad_state_txn *txn, const char *ns,
 	nmd_touch(txn, NOMAD_TABLE_JOBS);
 	nmd_touch(txn, NOMAD_TABLE_JOB_VERSIONS);
 	if ((rc = nmd_summary_job_deleted(txn, pk, err)) < 0)
+		goto done;
+	/* Nomad's job deregistration with purge always deletes the job's
+	 * periodic launch too (deletePeriodicLaunch): the job may have been
+	 * periodic once, so whether it is now says nothing. */
+	if ((rc = nmd_periodic_launch_forget(txn, old->namespace_, old->id,
+					     NULL, err)) < 0)
 		goto done;
 	if ((rc = nmd_summary_child_changed(txn, old->namespace_,
 					    old->parentid, status_or_none(old),

@@ -365,6 +365,13 @@ nomad_err nmd_alloc_put_txn(nomad_state_txn *txn, nomad_alloc *a,
 /* Move the hot allocations into the cold table (allocs.c), inside txn. */
 nomad_err nmd_allocs_migrate(nomad_state_txn *txn, nomad_error *err);
 
+/* Delete the periodic launch of job (ns, job_id), if it has one
+ * (tables.c); *deleted (may be NULL) says whether it had. The table's
+ * index moves only when a row went. */
+nomad_err nmd_periodic_launch_forget(nomad_state_txn *txn, const char *ns,
+				     const char *job_id, bool *deleted,
+				     nomad_error *err);
+
 /* Whether an allocation is terminal: client complete, failed or lost, or
  * desired stop or evict (Nomad's TerminalStatus). */
 bool nmd_alloc_terminal(const nomad_alloc *a);

@@ -591,23 +591,41 @@ nomad_err nomad_state_periodic_launch_upsert(nomad_state_txn *txn,
 			      &copy.base, NOMAD_TABLE_PERIODIC_LAUNCH, err);
 }
 
-nomad_err nomad_state_periodic_launch_delete(nomad_state_txn *txn,
-					     const char *ns, const char *job_id,
-					     nomad_error *err)
+nomad_err nmd_periodic_launch_forget(nomad_state_txn *txn, const char *ns,
+				     const char *job_id, bool *deleted,
+				     nomad_error *err)
 {
 	const char *keys[2] = {nmd_ns_or_default(ns), job_id};
 	int changed = 0;
 	nomad_err rc;
-	if (!txn || !job_id)
-		return nmd_seterr(err, NOMAD_EINVAL, "state: no job ID");
 	if ((rc = nmd_row_write(txn, sql_launch_del, keys, 2, NULL, &changed,
 				err)) < 0)
 		return rc;
-	if (!changed)
+	/* As Nomad's DeletePeriodicLaunchTxn: the index moves only when a
+	 * launch was there to delete. */
+	if (changed)
+		nmd_touch(txn, NOMAD_TABLE_PERIODIC_LAUNCH);
+	if (deleted)
+		*deleted = changed > 0;
+	return NOMAD_OK;
+}
+
+nomad_err nomad_state_periodic_launch_delete(nomad_state_txn *txn,
+					     const char *ns, const char *job_id,
+					     nomad_error *err)
+{
+	bool deleted;
+	nomad_err rc;
+	if (!txn || !job_id)
+		return nmd_seterr(err, NOMAD_EINVAL, "state: no job ID");
+	if ((rc = nmd_periodic_launch_forget(txn, ns, job_id, &deleted,
+					     err)) < 0)
+		return rc;
+	if (!deleted)
 		return nmd_seterr(err, NOMAD_ENOTFOUND,
 				  "state: periodic launch not found: "
-				  "namespace=%s job=%s", keys[0], job_id);
-	nmd_touch(txn, NOMAD_TABLE_PERIODIC_LAUNCH);
+				  "namespace=%s job=%s", nmd_ns_or_default(ns),
+				  job_id);
 	return NOMAD_OK;
 }
 

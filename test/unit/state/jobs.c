@@ -617,6 +617,86 @@ NMD_TEST(test_state_jobs__delete)
 	nomad_state_close(s);
 }
 
+static void put_launch(nomad_state *s, uint64_t index, const char *ns,
+		       const char *id)
+{
+	nomad_periodic_launch *l = nomad_periodic_launch_new();
+	nomad_state_txn *txn;
+	CHECK(l != NULL);
+	CHECK(nmd_pb_set_string(NULL, &l->namespace_, ns));
+	CHECK(nmd_pb_set_string(NULL, &l->id, id));
+	CHECK_OK(nomad_state_txn_begin(s, index, &txn, NULL));
+	CHECK_OK(nomad_state_periodic_launch_upsert(txn, l, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	nomad_periodic_launch_free(l);
+}
+
+static bool has_launch(nomad_state *s, const char *ns, const char *id)
+{
+	nomad_state_snap *snap;
+	nomad_periodic_launch *l = NULL;
+	nomad_err rc;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	rc = nomad_state_periodic_launch_get(snap, ns, id, &l);
+	CHECK(rc == NOMAD_OK || rc == NOMAD_ENOTFOUND);
+	nomad_periodic_launch_free(l);
+	nomad_state_snap_close(snap);
+	return rc == NOMAD_OK;
+}
+
+static uint64_t launch_index(nomad_state *s)
+{
+	nomad_state_snap *snap;
+	uint64_t idx;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	idx = nomad_state_snap_table_index(snap, NOMAD_TABLE_PERIODIC_LAUNCH);
+	nomad_state_snap_close(snap);
+	return idx;
+}
+
+/* Nomad's purge deletes the job's periodic launch too, whether or not the
+ * job is periodic now, and the launch table's index moves only when there
+ * was one. */
+NMD_TEST(test_state_jobs__delete_takes_the_periodic_launch)
+{
+	nomad_state *s = open_store();
+	nomad_job *cron = make_job("prod", "cron");
+	nomad_job *web = make_job("prod", "web");
+	nomad_state_txn *txn;
+	cron->periodic = nmd_pb_new(&nomad__periodic_config__descriptor, NULL);
+	CHECK(cron->periodic != NULL);
+	upsert(s, 10, cron);
+	upsert(s, 11, web);
+	put_launch(s, 12, "prod", "cron");
+	put_launch(s, 13, "prod", "web"); /* periodic once, no longer */
+	put_launch(s, 14, "default", "cron"); /* another namespace's */
+
+	CHECK_OK(nomad_state_txn_begin(s, 20, &txn, NULL));
+	CHECK_OK(nomad_state_job_delete(txn, "prod", "cron", NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK(!has_launch(s, "prod", "cron"));
+	CHECK(has_launch(s, "default", "cron"));
+	CHECK_INT(launch_index(s), 20);
+
+	CHECK_OK(nomad_state_txn_begin(s, 21, &txn, NULL));
+	CHECK_OK(nomad_state_job_delete(txn, "prod", "web", NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK(!has_launch(s, "prod", "web"));
+	CHECK_INT(launch_index(s), 21);
+
+	/* A job without a launch leaves the launch table alone. */
+	upsert(s, 30, web);
+	CHECK_OK(nomad_state_txn_begin(s, 31, &txn, NULL));
+	CHECK_OK(nomad_state_job_delete(txn, "prod", "web", NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK_INT(launch_index(s), 21);
+	CHECK(has_launch(s, "default", "cron"));
+
+	nomad_job_free(cron);
+	nomad_job_free(web);
+	nomad_state_close(s);
+}
+
 NMD_TEST(test_state_jobs__get_missing_and_bad_input)
 {
 	nomad_state *s = open_store();
