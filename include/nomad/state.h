@@ -198,7 +198,8 @@ NOMAD_EXTERN nomad_err nomad_state_evals_upsert(nomad_state_txn *txn,
 
 /**
  * Garbage-collect evaluations and allocations by ID (Nomad's DeleteEval).
- * IDs that do not exist are skipped.
+ * The service registrations of the deleted allocations go with them. IDs
+ * that do not exist are skipped.
  */
 NOMAD_EXTERN nomad_err nomad_state_evals_delete(nomad_state_txn *txn,
 						const char *const *eval_ids,
@@ -227,7 +228,10 @@ NOMAD_EXTERN nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
  * from each given allocation only ID, ClientStatus, ClientDescription,
  * TaskStates, DeploymentStatus and NetworkStatus are taken and merged into
  * the stored one; server-side fields are never clobbered. ModifyIndex moves,
- * AllocModifyIndex does not. Unknown IDs are skipped, as Nomad does.
+ * AllocModifyIndex does not. Unknown IDs are skipped, as Nomad does. An
+ * allocation that is then terminal on its client (complete, failed or
+ * lost) has its service registrations deleted, as Nomad's
+ * nestedUpdateAllocFromClient does.
  */
 NOMAD_EXTERN nomad_err nomad_state_allocs_client_update(nomad_state_txn *txn,
 							nomad_alloc *const *updates,

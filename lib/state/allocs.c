@@ -368,6 +368,19 @@ static int client_status(const nomad_alloc *a)
 				   : NOMAD__ALLOCATION__CLIENT_STATUS_KIND__pending;
 }
 
+/* Nomad's ClientTerminalStatus: complete, failed or lost on the client. */
+static bool client_terminal(const nomad_alloc *a)
+{
+	switch (client_status(a)) {
+	case NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete:
+	case NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed:
+	case NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The client-owned fields, for swapping between two allocations. */
 enum {
 	CF_STATUS = 1u << 0,
@@ -598,7 +611,7 @@ nomad_err nomad_state_allocs_client_update(nomad_state_txn *txn,
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		nomad_alloc *u = updates[i], *a, before;
 		struct loc l;
-		bool is_cold;
+		bool is_cold, terminal;
 		unsigned mask;
 		int from;
 		rc = load_for_update(txn, u->id, &a, &l, &is_cold, err);
@@ -617,11 +630,17 @@ nomad_err nomad_state_allocs_client_update(nomad_state_txn *txn,
 		rc = count_in_deployment(txn, &before, a, err);
 		if (rc >= 0)
 			rc = store_changed(txn, a, &l, is_cold, err);
+		terminal = client_terminal(a);
 		swap_client_fields(a, u, mask);
 		if (rc >= 0 && u->has_clientstatus && from != client_status(u))
 			rc = nmd_summary_alloc_changed(txn, ns_of(a), a->jobid,
 						       a->taskgroup, from,
 						       client_status(u), err);
+		/* As Nomad's nestedUpdateAllocFromClient: an allocation that
+		 * ended on its client takes its service registrations with
+		 * it (each update of it again; none left is no write). */
+		if (rc >= 0 && terminal)
+			rc = nomad_state_services_delete_by_alloc(txn, a->id, err);
 		nomad_alloc_free(a);
 	}
 	return rc;
@@ -743,6 +762,9 @@ static nomad_err delete_one(nomad_state_txn *txn, const uint8_t id[16],
 	touch_keys(txn, a);
 	if (rc >= 0)
 		nmd_view_alloc_del(txn, a->nodeid, id);
+	/* No registration outlives its allocation. */
+	if (rc >= 0 && a->id && a->id[0])
+		rc = nomad_state_services_delete_by_alloc(txn, a->id, err);
 	nomad_alloc_free(a);
 	return rc;
 }

@@ -251,6 +251,139 @@ NMD_TEST(test_state_allocs__client_updates_merge_without_clobbering)
 	nomad_state_close(s);
 }
 
+static void register_svc(nomad_state *s, uint64_t index, const char *id,
+			 const char *alloc_id)
+{
+	nomad_service_registration *r = nomad_service_registration_new();
+	nomad_state_txn *txn;
+	CHECK(r != NULL);
+	CHECK(nmd_pb_set_string(NULL, &r->id, id));
+	CHECK(nmd_pb_set_string(NULL, &r->servicename, "web"));
+	CHECK(nmd_pb_set_string(NULL, &r->jobid, "web"));
+	CHECK(nmd_pb_set_string(NULL, &r->allocid, alloc_id));
+	CHECK(nmd_pb_set_string(NULL, &r->nodeid, uuid('d', 1)));
+	CHECK_OK(nomad_state_txn_begin(s, index, &txn, NULL));
+	CHECK_OK(nomad_state_service_upsert(txn, r, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	nomad_service_registration_free(r);
+}
+
+static int count_cb(const ProtobufCMessage *obj, void *ud)
+{
+	(void)obj;
+	(*(unsigned *)ud)++;
+	return 0;
+}
+
+/* How many registrations allocation `id` has. */
+static unsigned services_of(nomad_state *s, const char *id)
+{
+	nomad_state_snap *snap;
+	unsigned n = 0;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	CHECK_OK(nomad_state_services_by_alloc(snap, id, count_cb, &n, NULL));
+	nomad_state_snap_close(snap);
+	return n;
+}
+
+static uint64_t services_index(nomad_state *s)
+{
+	nomad_state_snap *snap;
+	uint64_t idx;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	idx = nomad_state_snap_table_index(snap, NOMAD_TABLE_SERVICES);
+	nomad_state_snap_close(snap);
+	return idx;
+}
+
+static void client_update(nomad_state *s, uint64_t index, const char *id,
+			  Nomad__Allocation__ClientStatusKind status)
+{
+	nomad_alloc *u = nomad_alloc_new();
+	nomad_state_txn *txn;
+	CHECK(u != NULL);
+	CHECK(nmd_pb_set_string(NULL, &u->id, id));
+	u->has_clientstatus = 1;
+	u->clientstatus = status;
+	CHECK_OK(nomad_state_txn_begin(s, index, &txn, NULL));
+	CHECK_OK(nomad_state_allocs_client_update(txn, &u, 1, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	nomad_alloc_free(u);
+}
+
+/* As Nomad's nestedUpdateAllocFromClient: once an allocation is terminal
+ * on its client (complete, failed or lost), its service registrations go,
+ * and the services table's index moves with them (only then). */
+NMD_TEST(test_state_allocs__client_terminal_deletes_services)
+{
+	nomad_state *s = open_store(0);
+	nomad_alloc *as[4] = {alloc(1, 1, "web", NULL), alloc(2, 1, "web", NULL),
+			      alloc(3, 1, "web", NULL), alloc(4, 1, "web", NULL)};
+	put(s, 10, as, 4);
+	register_svc(s, 11, "_nomad-task-1", uuid('a', 1));
+	register_svc(s, 12, "_nomad-task-2", uuid('a', 2));
+	register_svc(s, 13, "_nomad-task-3", uuid('a', 3));
+	register_svc(s, 14, "_nomad-task-4a", uuid('a', 4));
+	register_svc(s, 15, "_nomad-task-4b", uuid('a', 4));
+
+	/* Running is not terminal: the registrations stay. */
+	client_update(s, 20, uuid('a', 1),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
+	CHECK_INT(services_of(s, uuid('a', 1)), 1);
+	CHECK_INT(services_index(s), 15);
+
+	client_update(s, 21, uuid('a', 1),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete);
+	CHECK_INT(services_of(s, uuid('a', 1)), 0);
+	CHECK_INT(services_of(s, uuid('a', 2)), 1);
+	CHECK_INT(services_index(s), 21);
+	client_update(s, 22, uuid('a', 2),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed);
+	CHECK_INT(services_of(s, uuid('a', 2)), 0);
+	CHECK_INT(services_index(s), 22);
+	client_update(s, 23, uuid('a', 4),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost);
+	CHECK_INT(services_of(s, uuid('a', 4)), 0);
+	CHECK_INT(services_index(s), 23);
+
+	/* Terminal again with nothing left to delete: no write. */
+	client_update(s, 24, uuid('a', 1),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete);
+	CHECK_INT(services_index(s), 23);
+
+	/* Stopped by the server but still running on the client: Nomad
+	 * waits for the client to say it ended. */
+	as[2]->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop;
+	put(s, 25, &as[2], 1);
+	client_update(s, 26, uuid('a', 3),
+		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
+	CHECK_INT(services_of(s, uuid('a', 3)), 1);
+	CHECK_INT(services_index(s), 23);
+	free_all(as, 4);
+	nomad_state_close(s);
+}
+
+/* Garbage collection takes an allocation's registrations with it. */
+NMD_TEST(test_state_allocs__gc_deletes_services)
+{
+	nomad_state *s = open_store(0);
+	nomad_alloc *as[2] = {alloc(1, 1, "web", NULL), alloc(2, 1, "web", NULL)};
+	const char *gone[1];
+	nomad_state_txn *txn;
+	put(s, 10, as, 2);
+	register_svc(s, 11, "_nomad-task-1", uuid('a', 1));
+	register_svc(s, 12, "_nomad-task-2", uuid('a', 2));
+	gone[0] = uuid('a', 1);
+	CHECK_OK(nomad_state_txn_begin(s, 20, &txn, NULL));
+	CHECK_OK(nomad_state_evals_delete(txn, NULL, 0, gone, 1, NULL));
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	CHECK_INT(services_of(s, uuid('a', 1)), 0);
+	CHECK_INT(services_of(s, uuid('a', 2)), 1);
+	CHECK_INT(services_index(s), 20);
+	free_all(as, 2);
+	nomad_state_close(s);
+}
+
 NMD_TEST(test_state_allocs__terminal_filter)
 {
 	nomad_state *s = open_store(0);
