@@ -304,6 +304,16 @@ NOMAD_EXTERN nomad_err nomad_state_deployment_upsert(nomad_state_txn *txn,
 /**
  * Set a deployment's status and description; optionally also upsert a job
  * (an auto-revert) and an evaluation, in the same transaction.
+ *
+ * A deployment set successful marks the job version it deployed
+ * (JobVersion) stable, as Nomad's UpdateDeploymentStatus does: that
+ * version, and the job itself when it is the current version, take Stable
+ * and ModifyIndex = the index (Version and JobModifyIndex stay), so it is
+ * the version an auto-revert goes back to and the one version pruning
+ * keeps. A version or job no longer stored is skipped.
+ *
+ * @return NOMAD_OK; NOMAD_ENOTFOUND (no such deployment); NOMAD_EINVAL
+ *         (no status, or the deployment has a terminal status already)
  */
 NOMAD_EXTERN nomad_err nomad_state_deployment_status(nomad_state_txn *txn,
 						     const Nomad__DeploymentStatusUpdate *u,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * Deployments in the state store: upsert, status updates (with the
- * auto-revert job and the follow-up evaluation), canary promotion and
+ * auto-revert job and the follow-up evaluation, and the deployed job
+ * version marked stable on success), canary promotion and
  * allocation health, as Nomad's UpsertDeployment, UpdateDeploymentStatus,
  * UpdateDeploymentPromotion and UpdateDeploymentAllocHealth; then reads
  * by ID, by job and in ID order.
@@ -371,6 +372,11 @@ static nomad_err deployment_status(nomad_state_txn *txn,
 		rc = nmd_seterr(err, NOMAD_ENOMEM, "state: out of memory");
 	else
 		rc = restore_deployment(txn, key, d, err);
+	/* A successful deployment makes the version it deployed stable, the
+	 * revert target of later ones (Nomad's updateDeploymentStatusImpl). */
+	if (rc >= 0 && d->status == NOMAD__DEPLOYMENT__STATUS_KIND__successful)
+		rc = nmd_job_set_stable(txn, d->namespace_, d->jobid,
+					d->jobversion, err);
 	nmd_pb_free(d, NMD_STATE_MSG_ALLOC);
 	if (rc < 0)
 		return rc;

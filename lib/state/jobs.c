@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * Jobs and their versions: Nomad's UpsertJob and DeleteJob (with the job's
- * periodic launch, as Nomad's purge deletes it), the lookups by
- * namespace and ID, the version history and the jobs listing.
+ * periodic launch, as Nomad's purge deletes it), marking a version stable
+ * for a successful deployment, the lookups by namespace and ID, the
+ * version history and the jobs listing.
  *
  * The jobs row holds the current job; job_versions holds every version
  * (the current one included, rewritten on each upsert as Nomad rewrites
@@ -318,6 +319,82 @@ nomad_err nomad_state_job_upsert(nomad_state_txn *txn, const nomad_job *job,
 done:
 	nmd_pb_free(old, a);
 	nmd_pb_free(nj, a);
+	return rc;
+}
+
+/* ---- stability ---------------------------------------------------------- */
+
+/* Version `version` of job `pk` as stored, or *out NULL. */
+static nomad_err find_version(nomad_state_txn *txn, int64_t pk,
+			      uint64_t version, nomad_job **out,
+			      nomad_error *err)
+{
+	static const char sql[] =
+		"SELECT body FROM job_versions WHERE job_pk = ?1 AND version = ?2";
+	sqlite3_stmt *st = nmd_stmt(txn->c, sql, err);
+	nomad_err rc = NOMAD_OK;
+	int step;
+	*out = NULL;
+	if (!st)
+		return NOMAD_EIO;
+	sqlite3_bind_int64(st, 1, pk);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = nmd_column_body(txn->s, st, 0, &nomad__job__descriptor,
+				     (ProtobufCMessage **)out, err);
+	else if (step != SQLITE_DONE)
+		rc = nmd_sqlite_fail(txn->c, err, "read job version");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Nomad's updateJobStabilityImpl, marking stable: the version is written
+ * again with Stable and ModifyIndex = the index, Version and
+ * JobModifyIndex kept (upsertJobImpl with keepVersion). When it is the
+ * current version the jobs row is that same job, so it is written too,
+ * with its event. A job or version that is gone, or one already stable,
+ * is left alone.
+ */
+nomad_err nmd_job_set_stable(nomad_state_txn *txn, const char *ns,
+			     const char *id, uint64_t version,
+			     nomad_error *err)
+{
+	nomad_job *cur = NULL, *ver = NULL, *j;
+	int64_t pk = 0;
+	nomad_err rc;
+	if (!id)
+		return NOMAD_OK;
+	if ((rc = find_job(txn->s, txn->c, ns, id, &pk, &cur, err)) < 0 ||
+	    !cur)
+		goto done;
+	if (cur->version == version) {
+		/* The jobs row is the newest word on the current version. */
+		j = cur;
+	} else {
+		if ((rc = find_version(txn, pk, version, &ver, err)) < 0 ||
+		    !ver)
+			goto done;
+		j = ver;
+	}
+	if (j->has_stable && j->stable)
+		goto done;
+	j->has_stable = j->stable = 1;
+	j->has_modifyindex = 1;
+	j->modifyindex = txn->index;
+	if ((rc = write_version(txn, pk, j, err)) < 0)
+		goto done;
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOB_VERSIONS, j->namespace_, j->id);
+	if (j != cur)
+		goto done;
+	if ((rc = write_job(txn, &pk, j, err)) < 0)
+		goto done;
+	nmd_touch_job_key(txn, NOMAD_TABLE_JOBS, j->namespace_, j->id);
+	rc = nmd_txn_event(txn, NOMAD_TOPIC_JOB, NOMAD_EVENT_JOB_REGISTERED,
+			   j->id, j->namespace_, NULL, 0, &j->base, err);
+done:
+	nmd_pb_free(cur, NMD_STATE_MSG_ALLOC);
+	nmd_pb_free(ver, NMD_STATE_MSG_ALLOC);
 	return rc;
 }
 

@@ -365,6 +365,15 @@ nomad_err nmd_alloc_put_txn(nomad_state_txn *txn, nomad_alloc *a,
 /* Move the hot allocations into the cold table (allocs.c), inside txn. */
 nomad_err nmd_allocs_migrate(nomad_state_txn *txn, nomad_error *err);
 
+/* Mark version `version` of job (ns, id) stable, as Nomad's
+ * updateJobStabilityImpl does for a successful deployment (jobs.c): the
+ * version's row, and the job's when it is the current version, take
+ * Stable and ModifyIndex = the index. A job or version no longer stored
+ * is skipped. */
+nomad_err nmd_job_set_stable(nomad_state_txn *txn, const char *ns,
+			     const char *id, uint64_t version,
+			     nomad_error *err);
+
 /* Delete the periodic launch of job (ns, job_id), if it has one
  * (tables.c); *deleted (may be NULL) says whether it had. The table's
  * index moves only when a row went. */

@@ -390,6 +390,197 @@ NMD_TEST(test_state_deployments__status_with_job_and_eval)
 	nomad_state_close(s);
 }
 
+/* Job "web" registered at `index`, its spec changed by `priority`. */
+static void put_job(nomad_state *s, uint64_t index, int priority)
+{
+	nomad_job *j = nomad_job_new();
+	nomad_state_txn *txn = begin(s, index);
+	CHECK(j != NULL);
+	CHECK(nmd_pb_set_string(NULL, &j->id, "web"));
+	CHECK(nmd_pb_set_string(NULL, &j->namespace_, "default"));
+	j->has_priority = 1;
+	j->priority = priority;
+	CHECK_OK(nomad_state_job_upsert(txn, j, NULL));
+	commit(txn);
+	nomad_job_free(j);
+}
+
+/* Set deployment `n`, of job "web" version `version`, to `status` at
+ * `index`. */
+static void deploy(nomad_state *s, uint64_t index, unsigned n,
+		   uint64_t version, Nomad__Deployment__StatusKind status)
+{
+	nomad_deployment *d = new_deployment(n, NULL, "web");
+	Nomad__DeploymentStatusUpdate u = NOMAD__DEPLOYMENT_STATUS_UPDATE__INIT;
+	nomad_state_txn *txn;
+	nomad_error err;
+	d->has_jobversion = 1;
+	d->jobversion = version;
+	put(s, index, d);
+	u.deploymentid = d->id;
+	u.has_status = 1;
+	u.status = status;
+	u.statusdescription = (char *)"Deployment completed successfully";
+	txn = begin(s, index + 1);
+	if (nomad_state_deployment_status(txn, &u, NULL, NULL, &err))
+		nmd_test_fail(__FILE__, __LINE__, "status: %s", err.message);
+	commit(txn);
+	nomad_deployment_free(d);
+}
+
+static nomad_job *job_at(nomad_state *s, int64_t version)
+{
+	nomad_state_snap *snap;
+	nomad_job *j = NULL;
+	nomad_err rc;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	rc = version < 0
+		     ? nomad_state_job_get(snap, "default", "web", &j)
+		     : nomad_state_job_version_get(snap, "default", "web",
+						   (uint64_t)version, &j);
+	CHECK(rc == NOMAD_OK || rc == NOMAD_ENOTFOUND);
+	nomad_state_snap_close(snap);
+	return j;
+}
+
+static uint64_t table_index(nomad_state *s, nomad_state_table t)
+{
+	nomad_state_snap *snap;
+	uint64_t idx;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	idx = nomad_state_snap_table_index(snap, t);
+	nomad_state_snap_close(snap);
+	return idx;
+}
+
+/* Nomad's UpdateDeploymentStatus: a successful deployment marks the job
+ * version it deployed stable (updateJobStabilityImpl), keeping Version and
+ * JobModifyIndex and moving ModifyIndex; the current job follows when
+ * that version is the current one. */
+NMD_TEST(test_state_deployments__success_marks_the_version_stable)
+{
+	nomad_state *s = open_store();
+	nomad_state_subscribe_options so = NOMAD_STATE_SUBSCRIBE_OPTIONS_INIT;
+	nomad_state_topic_filter f = {NOMAD_TOPIC_JOB, "*"};
+	nomad_state_sub *sub;
+	const nomad_state_event *ev;
+	nomad_job *j;
+
+	put_job(s, 10, 50); /* version 0 */
+	put_job(s, 11, 51); /* version 1 */
+	so.topics = &f;
+	so.n_topics = 1;
+	so.index = 20;
+	CHECK_OK(nomad_state_subscribe(s, &so, NULL, NULL, &sub, NULL));
+
+	/* A failed deployment changes nothing. */
+	deploy(s, 20, 1, 1, NOMAD__DEPLOYMENT__STATUS_KIND__failed);
+	j = job_at(s, -1);
+	CHECK(!j->stable);
+	CHECK_INT(j->modifyindex, 11);
+	nomad_job_free(j);
+	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
+
+	/* The current version deployed: the job and its version row. */
+	deploy(s, 30, 2, 1, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	j = job_at(s, -1);
+	CHECK(j->stable);
+	CHECK_INT(j->version, 1);
+	CHECK_INT(j->modifyindex, 31);
+	CHECK_INT(j->jobmodifyindex, 11);
+	CHECK_INT(j->createindex, 10);
+	nomad_job_free(j);
+	j = job_at(s, 1);
+	CHECK(j->stable);
+	CHECK_INT(j->modifyindex, 31);
+	nomad_job_free(j);
+	j = job_at(s, 0);
+	CHECK(!j->stable);
+	nomad_job_free(j);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOBS), 31);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 31);
+	/* One Job event, typed by the log entry, with the stable job. */
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	CHECK_STR(ev->type, NOMAD_EVENT_DEPLOYMENT_STATUS);
+	CHECK_STR(ev->key, "web");
+	CHECK_INT(ev->index, 31);
+	CHECK(((const nomad_job *)ev->payload)->stable);
+	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
+
+	/* An older version deployed: only its row, no Job event. */
+	put_job(s, 40, 52); /* version 2 */
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	deploy(s, 50, 3, 0, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	j = job_at(s, 0);
+	CHECK(j->stable);
+	CHECK_INT(j->modifyindex, 51);
+	CHECK_INT(j->version, 0);
+	nomad_job_free(j);
+	j = job_at(s, -1);
+	CHECK(!j->stable);
+	CHECK_INT(j->version, 2);
+	CHECK_INT(j->modifyindex, 40);
+	nomad_job_free(j);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOBS), 40);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
+
+	/* Already stable: nothing is written again. */
+	deploy(s, 60, 4, 0, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	j = job_at(s, 0);
+	CHECK_INT(j->modifyindex, 51);
+	nomad_job_free(j);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+
+	/* A version pruned away, or a job purged, is skipped. */
+	deploy(s, 70, 5, 9, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+	{
+		nomad_state_txn *txn = begin(s, 80);
+		CHECK_OK(nomad_state_job_delete(txn, "default", "web", NULL));
+		commit(txn);
+	}
+	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
+	CHECK_STR(ev->type, NOMAD_EVENT_JOB_DEREGISTERED);
+	deploy(s, 90, 6, 2, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	CHECK(job_at(s, -1) == NULL);
+	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 80);
+
+	nomad_state_sub_close(sub);
+	nomad_state_close(s);
+}
+
+static int version_cb(const ProtobufCMessage *obj, void *ud)
+{
+	uint64_t *v = ud;
+	v[++v[0]] = ((const nomad_job *)obj)->version;
+	return 0;
+}
+
+/* The version a successful deployment made stable is the revert target
+ * that version pruning keeps: six versions stay, the newest stable one
+ * among them however old it is. */
+NMD_TEST(test_state_deployments__stable_version_survives_pruning)
+{
+	nomad_state *s = open_store();
+	nomad_state_snap *snap;
+	uint64_t v[16] = {0};
+	put_job(s, 10, 50); /* version 0 */
+	put_job(s, 11, 51); /* version 1 */
+	deploy(s, 12, 1, 1, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	for (int i = 2; i <= 9; i++)
+		put_job(s, 20 + (uint64_t)i, 50 + i);
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	CHECK_OK(nomad_state_job_versions(snap, "default", "web", version_cb,
+					  v, NULL));
+	nomad_state_snap_close(snap);
+	CHECK_INT(v[0], 6);
+	CHECK_INT(v[1], 9);
+	CHECK_INT(v[5], 5);
+	CHECK_INT(v[6], 1);
+	nomad_state_close(s);
+}
+
 /* Allocation `n` of group `tg` in deployment `dep`, a canary or not. */
 static nomad_alloc *new_alloc(unsigned n, const char *dep, const char *tg,
 			      bool canary)
