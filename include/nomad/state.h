@@ -712,9 +712,13 @@ NOMAD_EXTERN nomad_err nomad_state_snapshot_restore(nomad_state *s,
  * Every committed write publishes events, as Nomad's event stream does
  * (GET /v1/event/stream): one per object written, all with Index = the
  * transaction's index, published when the transaction commits and dropped
- * when it aborts. The store keeps the events of its last
- * nomad_state_config.event_buffer commits (default 100, as Nomad's
- * EventBufferSize) so that a subscriber can start from a recent index.
+ * when it aborts. A job whose status the commit works out anew (from its
+ * evaluations and allocations, as Nomad's getJobStatus) still has one
+ * event: the one of its write in that transaction, carrying the final
+ * status, or, when it was not written, one of type JobRegistered. The
+ * store keeps the events of its last nomad_state_config.event_buffer
+ * commits (default 100, as Nomad's EventBufferSize) so that a subscriber
+ * can start from a recent index.
  *
  * Subscribers pull: nomad_state_sub_next returns the next matching event,
  * waiting for one if asked to. An optional ready callback says, on the

@@ -81,6 +81,21 @@ static size_t put_str(struct nmd_buf *b, const char *s)
 	return off;
 }
 
+/* Make `msg` r's payload, packed straight into the arena: no copy in
+ * between. Out of memory leaves b->oom set. */
+static void pack_payload(struct nmd_buf *b, struct nmd_ev_rec *r,
+			 const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	if (!nmd_buf_reserve(b, len))
+		return;
+	r->body = b->len;
+	r->body_len = protobuf_c_message_pack(msg, (uint8_t *)b->data + b->len);
+	b->len += r->body_len;
+	b->data[b->len] = '\0';
+	r->desc = msg->descriptor;
+}
+
 /* Record an event whose payload is `msg` or, when msg is NULL, the
  * already packed `body` of type `desc` (or nothing when desc is NULL). */
 static nomad_err record(nomad_state_txn *txn, const char *topic,
@@ -119,17 +134,7 @@ static nomad_err record(nomad_state_txn *txn, const char *topic,
 			r->n_filter++;
 		}
 	if (msg) {
-		/* Packed straight into the arena: no copy in between. */
-		len = protobuf_c_message_get_packed_size(msg);
-		desc = msg->descriptor;
-		if (nmd_buf_reserve(b, len)) {
-			r->body = b->len;
-			r->body_len = protobuf_c_message_pack(
-				msg, (uint8_t *)b->data + b->len);
-			b->len += r->body_len;
-			b->data[b->len] = '\0';
-			r->desc = desc;
-		}
+		pack_payload(b, r, msg);
 	} else if (desc) {
 		r->body = b->len;
 		r->body_len = len;
@@ -147,6 +152,39 @@ nomad_err nmd_txn_event(nomad_state_txn *txn, const char *topic,
 			const char *const *filter_keys, size_t n_filter,
 			const ProtobufCMessage *payload, nomad_error *err)
 {
+	return record(txn, topic, type, key, ns, filter_keys, n_filter,
+		      payload, NULL, NULL, 0, err);
+}
+
+nomad_err nmd_txn_event_final(nomad_state_txn *txn, const char *topic,
+			      const char *type, const char *key,
+			      const char *ns, const char *const *filter_keys,
+			      size_t n_filter, const ProtobufCMessage *payload,
+			      nomad_error *err)
+{
+	struct nmd_txn_events *ev = &txn->ev;
+	const char *a = ev->arena.data;
+	/* The newest record of the object, if any: it is the one a later
+	 * subscriber would otherwise see last. A transaction records few
+	 * events of a topic, and this runs only when an object is written
+	 * twice (a job whose status moves at commit), so a scan will do. */
+	for (size_t i = ev->n; i-- > 0;) {
+		struct nmd_ev_rec *r = &ev->recs[i];
+		if (strcmp(a + r->topic, topic) != 0 ||
+		    strcmp(a + r->key, key ? key : "") != 0 ||
+		    strcmp(a + r->ns, ns ? ns : "") != 0)
+			continue;
+		/* Its type and filter keys stay; the old payload's bytes stay
+		 * in the arena, unused, until the batch goes. */
+		r->body = r->body_len = 0;
+		r->desc = NULL;
+		if (payload)
+			pack_payload(&ev->arena, r, payload);
+		if (ev->arena.oom)
+			return nmd_seterr(err, NOMAD_ENOMEM,
+					  "state: out of memory");
+		return NOMAD_OK;
+	}
 	return record(txn, topic, type, key, ns, filter_keys, n_filter,
 		      payload, NULL, NULL, 0, err);
 }

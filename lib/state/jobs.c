@@ -390,8 +390,9 @@ nomad_err nmd_job_set_stable(nomad_state_txn *txn, const char *ns,
 	if ((rc = write_job(txn, &pk, j, err)) < 0)
 		goto done;
 	nmd_touch_job_key(txn, NOMAD_TABLE_JOBS, j->namespace_, j->id);
-	rc = nmd_txn_event(txn, NOMAD_TOPIC_JOB, NOMAD_EVENT_JOB_REGISTERED,
-			   j->id, j->namespace_, NULL, 0, &j->base, err);
+	rc = nmd_txn_event_final(txn, NOMAD_TOPIC_JOB,
+				 NOMAD_EVENT_JOB_REGISTERED, j->id,
+				 j->namespace_, NULL, 0, &j->base, err);
 done:
 	nmd_pb_free(cur, NMD_STATE_MSG_ALLOC);
 	nmd_pb_free(ver, NMD_STATE_MSG_ALLOC);

@@ -153,12 +153,15 @@ static nomad_err refresh(nomad_state_txn *txn, const char *ns, const char *id,
 			if ((rc = nmd_bind_body(txn, st, 3, &job->base, err)) >= 0)
 				rc = nmd_stmt_exec(txn->c, st, err);
 			nmd_touch(txn, NOMAD_TABLE_JOBS);
-			/* Watches on the job wake, and subscribers see it. */
+			/* Watches on the job wake, and subscribers see it:
+			 * one Job event with its final state, the one the
+			 * transaction recorded already when it wrote the job. */
 			nmd_touch_job_key(txn, NOMAD_TABLE_JOBS, ns, id);
 			if (rc >= 0)
-				rc = nmd_txn_event(txn, NOMAD_TOPIC_JOB,
-						   NOMAD_EVENT_JOB_REGISTERED, id, ns,
-						   NULL, 0, &job->base, err);
+				rc = nmd_txn_event_final(
+					txn, NOMAD_TOPIC_JOB,
+					NOMAD_EVENT_JOB_REGISTERED, id, ns, NULL,
+					0, &job->base, err);
 		}
 	}
 	nomad_job_free(job);

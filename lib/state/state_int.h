@@ -260,6 +260,17 @@ nomad_err nmd_txn_event(nomad_state_txn *txn, const char *topic,
 			const char *type, const char *key, const char *ns,
 			const char *const *filter_keys, size_t n_filter,
 			const ProtobufCMessage *payload, nomad_error *err);
+/* nmd_txn_event for an object's final state: when the transaction has
+ * recorded an event of `topic` for the same key and namespace already,
+ * that event (the newest such) takes `payload` instead of a second one
+ * being appended; its type, filter keys and place stay. Nomad publishes
+ * one event per object per transaction, carrying the state it committed
+ * (go-memdb merges a transaction's changes to one object). */
+nomad_err nmd_txn_event_final(nomad_state_txn *txn, const char *topic,
+			      const char *type, const char *key,
+			      const char *ns, const char *const *filter_keys,
+			      size_t n_filter, const ProtobufCMessage *payload,
+			      nomad_error *err);
 /* nmd_txn_event with the payload already packed: `len` bytes at `body`
  * encode a `desc` message (copied now). For a writer that has just packed
  * the row it stored, e.g. nmd_bind_body's txn->scratch: a copy instead of

@@ -302,16 +302,15 @@ NMD_TEST(test_state_events__job_eval_deployment_types)
 	check_event(ev, "Deployment", "DeploymentStatusUpdate", d->id, "prod", 8);
 	CHECK_INT(((const nomad_deployment *)ev->payload)->status,
 		  NOMAD__DEPLOYMENT__STATUS_KIND__failed);
-	check_event(next(sub), "Job", "DeploymentStatusUpdate", "api", "prod", 8);
-	check_event(next(sub), "Evaluation", "DeploymentStatusUpdate", e->id,
-		    "prod", 8);
 	/* At commit the job's status is worked out again (its evaluation
-	 * completed and it has no allocation: dead), and that change is an
-	 * event of its own, carrying the final state. */
+	 * completed and it has no allocation: dead). As in Nomad, that is
+	 * no event of its own: the job's one event carries its final state. */
 	ev = next(sub);
-	check_event(ev, "Job", "JobRegistered", "api", "prod", 8);
+	check_event(ev, "Job", "DeploymentStatusUpdate", "api", "prod", 8);
 	CHECK_INT(((const nomad_job *)ev->payload)->status,
 		  NOMAD__JOB__STATUS_KIND__dead);
+	check_event(next(sub), "Evaluation", "DeploymentStatusUpdate", e->id,
+		    "prod", 8);
 	check_none(sub);
 
 	/* The override ended with the operation. */
@@ -326,6 +325,88 @@ NMD_TEST(test_state_events__job_eval_deployment_types)
 	nomad_eval_free(e);
 	nomad_deployment_free(d);
 	nomad_job_free(j);
+	nomad_state_sub_close(sub);
+	nomad_state_close(s);
+}
+
+static nomad_alloc *new_alloc(unsigned n, const char *ns, const char *job_id)
+{
+	nomad_alloc *a = nomad_alloc_new();
+	CHECK(a != NULL);
+	CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', n)));
+	CHECK(nmd_pb_set_string(NULL, &a->nodeid, uuid('0', 1)));
+	CHECK(nmd_pb_set_string(NULL, &a->namespace_, ns));
+	CHECK(nmd_pb_set_string(NULL, &a->jobid, job_id));
+	CHECK(nmd_pb_set_string(NULL, &a->taskgroup, "web"));
+	a->has_clientstatus = 1;
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
+	return a;
+}
+
+/* A job whose status moves at commit has one Job event per transaction,
+ * with its final state: the event of the write when the job was written
+ * in it (type and place kept), else one event of its own. Other jobs'
+ * events are not touched. */
+NMD_TEST(test_state_events__job_status_change_is_one_event)
+{
+	nomad_state *s = open_store(0);
+	nomad_state_topic_filter f = {NOMAD_TOPIC_JOB, "*"};
+	nomad_state_sub *sub = subscribe(s, 0, &f, 1, "*");
+	nomad_job *web = new_job("default", "web"), *api = new_job("prod", "web");
+	nomad_alloc *a = new_alloc(1, "default", "web");
+	nomad_state_txn *txn;
+	const nomad_state_event *ev;
+
+	/* Registered with a running allocation: pending, then running at
+	 * commit. The job of the same ID in another namespace keeps its
+	 * own event and status. */
+	txn = begin(s, 5);
+	CHECK_OK(nomad_state_job_upsert(txn, web, NULL));
+	CHECK_OK(nomad_state_job_upsert(txn, api, NULL));
+	CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
+	commit(txn);
+	ev = next(sub);
+	check_event(ev, "Job", "JobRegistered", "web", "default", 5);
+	CHECK_INT(((const nomad_job *)ev->payload)->status,
+		  NOMAD__JOB__STATUS_KIND__running);
+	CHECK_INT(((const nomad_job *)ev->payload)->modifyindex, 5);
+	ev = next(sub);
+	check_event(ev, "Job", "JobRegistered", "web", "prod", 5);
+	CHECK_INT(((const nomad_job *)ev->payload)->status,
+		  NOMAD__JOB__STATUS_KIND__pending);
+	check_none(sub);
+
+	/* Written twice and moved at commit: still one event. */
+	web->priority = 70;
+	web->has_priority = 1;
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
+	txn = begin(s, 6);
+	CHECK_OK(nomad_state_job_upsert(txn, web, NULL));
+	CHECK_OK(nomad_state_allocs_client_update(txn, &a, 1, NULL));
+	commit(txn);
+	ev = next(sub);
+	check_event(ev, "Job", "JobRegistered", "web", "default", 6);
+	CHECK_INT(((const nomad_job *)ev->payload)->status,
+		  NOMAD__JOB__STATUS_KIND__dead);
+	CHECK_INT(((const nomad_job *)ev->payload)->priority, 70);
+	check_none(sub);
+
+	/* The status moves without the job being written: the change is
+	 * the job's one event. */
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
+	txn = begin(s, 7);
+	CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
+	CHECK_OK(nomad_state_allocs_client_update(txn, &a, 1, NULL));
+	commit(txn);
+	ev = next(sub);
+	check_event(ev, "Job", "JobRegistered", "web", "default", 7);
+	CHECK_INT(((const nomad_job *)ev->payload)->status,
+		  NOMAD__JOB__STATUS_KIND__running);
+	check_none(sub);
+
+	nomad_job_free(web);
+	nomad_job_free(api);
+	nomad_alloc_free(a);
 	nomad_state_sub_close(sub);
 	nomad_state_close(s);
 }
