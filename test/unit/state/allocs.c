@@ -14,37 +14,20 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "structs/pb.h"
 
 static nomad_state *open_store_ckpt(unsigned hot_max, unsigned ckpt_pages)
 {
-	char path[512];
 	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
 	cfg.hot_allocs_max = hot_max;
 	cfg.checkpoint_pages = ckpt_pages;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
+	return sf_open(&cfg);
 }
 
 static nomad_state *open_store(unsigned hot_max)
 {
 	return open_store_ckpt(hot_max, 0);
-}
-
-/* A deterministic UUID for test object `n` of kind `kind`. */
-static const char *uuid(char kind, unsigned n)
-{
-	static char buf[8][NOMAD_UUID_LEN + 1];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-	snprintf(b, NOMAD_UUID_LEN + 1, "%c%07x-0000-4000-8000-%012x",
-		 kind, n, n * 7919u);
-	return b;
 }
 
 static nomad_job *job(const char *id, uint64_t version)
@@ -61,9 +44,9 @@ static nomad_alloc *alloc(unsigned n, unsigned node, const char *job_id,
 			  const nomad_job *jb)
 {
 	nomad_alloc *a = nomad_alloc_new();
-	CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', n)));
-	CHECK(nmd_pb_set_string(NULL, &a->nodeid, uuid('d', node)));
-	CHECK(nmd_pb_set_string(NULL, &a->evalid, uuid('e', n % 3)));
+	CHECK(nmd_pb_set_string(NULL, &a->id, sf_uuid('a', n)));
+	CHECK(nmd_pb_set_string(NULL, &a->nodeid, sf_uuid('d', node)));
+	CHECK(nmd_pb_set_string(NULL, &a->evalid, sf_uuid('e', n % 3)));
 	CHECK(nmd_pb_set_string(NULL, &a->jobid, job_id));
 	CHECK(nmd_pb_set_string(NULL, &a->namespace_, "default"));
 	CHECK(nmd_pb_set_string(NULL, &a->taskgroup, "web"));
@@ -119,28 +102,28 @@ NMD_TEST(test_state_allocs__place_and_read_every_way)
 	nomad_state_snap *snap;
 	nomad_alloc *got;
 	struct collect c = {0};
-	CHECK(nmd_pb_set_string(NULL, &as[1]->deploymentid, uuid('f', 1)));
+	CHECK(nmd_pb_set_string(NULL, &as[1]->deploymentid, sf_uuid('f', 1)));
 	put(s, 10, as, 4);
 	CHECK_INT(as[0]->createindex, 10);
 	CHECK_INT(as[0]->allocmodifyindex, 10);
 
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	CHECK_INT(nomad_state_snap_table_index(snap, NOMAD_TABLE_ALLOCS), 10);
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 2), true, &got));
-	CHECK_STR(got->id, uuid('a', 2));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 2), true, &got));
+	CHECK_STR(got->id, sf_uuid('a', 2));
 	CHECK(got->job && got->job->version == 3);
 	CHECK_INT(got->jobversion, 3);
 	CHECK_INT(got->createindex, 10);
 	nomad_alloc_free(got);
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 2), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 2), false, &got));
 	CHECK(got->job == NULL);
 	nomad_alloc_free(got);
-	CHECK_INT(nomad_state_alloc_get(snap, uuid('a', 9), false, &got),
+	CHECK_INT(nomad_state_alloc_get(snap, sf_uuid('a', 9), false, &got),
 		  NOMAD_ENOTFOUND);
 	CHECK_INT(nomad_state_alloc_get(snap, "not-a-uuid", false, &got),
 		  NOMAD_ENOTFOUND);
 
-	CHECK_OK(nomad_state_allocs_by_node(snap, uuid('d', 1),
+	CHECK_OK(nomad_state_allocs_by_node(snap, sf_uuid('d', 1),
 					    NOMAD_STATE_WITH_JOB, collect, &c, NULL));
 	CHECK_INT(c.n, 2);
 	CHECK_INT(c.with_job, 2);
@@ -148,18 +131,18 @@ NMD_TEST(test_state_allocs__place_and_read_every_way)
 	CHECK_OK(nomad_state_allocs_by_job(snap, "default", "web", 0, collect,
 					   &c, NULL));
 	CHECK_INT(c.n, 3);
-	CHECK_STR(c.ids[0], uuid('a', 1)); /* ID order */
+	CHECK_STR(c.ids[0], sf_uuid('a', 1)); /* ID order */
 	memset(&c, 0, sizeof(c));
-	CHECK_OK(nomad_state_allocs_by_eval(snap, uuid('e', 1), 0, collect, &c,
+	CHECK_OK(nomad_state_allocs_by_eval(snap, sf_uuid('e', 1), 0, collect, &c,
 					    NULL));
 	CHECK_INT(c.n, 2); /* allocs 1 and 4 */
 	memset(&c, 0, sizeof(c));
-	CHECK_OK(nomad_state_allocs_by_deployment(snap, uuid('f', 1), 0,
+	CHECK_OK(nomad_state_allocs_by_deployment(snap, sf_uuid('f', 1), 0,
 						  collect, &c, NULL));
 	CHECK_INT(c.n, 1);
-	CHECK_STR(c.ids[0], uuid('a', 2));
+	CHECK_STR(c.ids[0], sf_uuid('a', 2));
 	memset(&c, 0, sizeof(c));
-	CHECK_OK(nomad_state_allocs_by_node(snap, uuid('d', 7), 0, collect, &c,
+	CHECK_OK(nomad_state_allocs_by_node(snap, sf_uuid('d', 7), 0, collect, &c,
 					    NULL));
 	CHECK_INT(c.n, 0);
 	nomad_state_snap_close(snap);
@@ -197,7 +180,7 @@ NMD_TEST(test_state_allocs__client_updates_merge_without_clobbering)
 
 	/* The client reports running with a description. */
 	u = nomad_alloc_new();
-	CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 1)));
+	CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', 1)));
 	u->has_clientstatus = 1;
 	u->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
 	CHECK(nmd_pb_set_string(NULL, &u->clientdescription, "tasks are running"));
@@ -215,7 +198,7 @@ NMD_TEST(test_state_allocs__client_updates_merge_without_clobbering)
 	put(s, 12, &a, 1);
 
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 1), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 1), false, &got));
 	CHECK_INT(got->clientstatus, NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
 	CHECK_STR(got->clientdescription, "tasks are running");
 	CHECK_STR(got->desireddescription, "updated in place");
@@ -237,13 +220,13 @@ NMD_TEST(test_state_allocs__client_updates_merge_without_clobbering)
 		nomad_alloc_free(two[1]);
 	}
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 1), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 1), false, &got));
 	CHECK_INT(got->modifyindex, 13);
 	CHECK_INT(got->allocmodifyindex, 12);
 	CHECK_STR(got->clientdescription, "exited");
 	CHECK_STR(got->desireddescription, "updated in place");
 	nomad_alloc_free(got);
-	CHECK_INT(nomad_state_alloc_get(snap, uuid('a', 99), false, &got),
+	CHECK_INT(nomad_state_alloc_get(snap, sf_uuid('a', 99), false, &got),
 		  NOMAD_ENOTFOUND);
 	nomad_state_snap_close(snap);
 	nomad_alloc_free(u);
@@ -261,18 +244,11 @@ static void register_svc(nomad_state *s, uint64_t index, const char *id,
 	CHECK(nmd_pb_set_string(NULL, &r->servicename, "web"));
 	CHECK(nmd_pb_set_string(NULL, &r->jobid, "web"));
 	CHECK(nmd_pb_set_string(NULL, &r->allocid, alloc_id));
-	CHECK(nmd_pb_set_string(NULL, &r->nodeid, uuid('d', 1)));
+	CHECK(nmd_pb_set_string(NULL, &r->nodeid, sf_uuid('d', 1)));
 	CHECK_OK(nomad_state_txn_begin(s, index, &txn, NULL));
 	CHECK_OK(nomad_state_service_upsert(txn, r, NULL));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 	nomad_service_registration_free(r);
-}
-
-static int count_cb(const ProtobufCMessage *obj, void *ud)
-{
-	(void)obj;
-	(*(unsigned *)ud)++;
-	return 0;
 }
 
 /* How many registrations allocation `id` has. */
@@ -281,19 +257,9 @@ static unsigned services_of(nomad_state *s, const char *id)
 	nomad_state_snap *snap;
 	unsigned n = 0;
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_services_by_alloc(snap, id, count_cb, &n, NULL));
+	CHECK_OK(nomad_state_services_by_alloc(snap, id, sf_count_cb, &n, NULL));
 	nomad_state_snap_close(snap);
 	return n;
-}
-
-static uint64_t services_index(nomad_state *s)
-{
-	nomad_state_snap *snap;
-	uint64_t idx;
-	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	idx = nomad_state_snap_table_index(snap, NOMAD_TABLE_SERVICES);
-	nomad_state_snap_close(snap);
-	return idx;
 }
 
 static void client_update(nomad_state *s, uint64_t index, const char *id,
@@ -320,45 +286,45 @@ NMD_TEST(test_state_allocs__client_terminal_deletes_services)
 	nomad_alloc *as[4] = {alloc(1, 1, "web", NULL), alloc(2, 1, "web", NULL),
 			      alloc(3, 1, "web", NULL), alloc(4, 1, "web", NULL)};
 	put(s, 10, as, 4);
-	register_svc(s, 11, "_nomad-task-1", uuid('a', 1));
-	register_svc(s, 12, "_nomad-task-2", uuid('a', 2));
-	register_svc(s, 13, "_nomad-task-3", uuid('a', 3));
-	register_svc(s, 14, "_nomad-task-4a", uuid('a', 4));
-	register_svc(s, 15, "_nomad-task-4b", uuid('a', 4));
+	register_svc(s, 11, "_nomad-task-1", sf_uuid('a', 1));
+	register_svc(s, 12, "_nomad-task-2", sf_uuid('a', 2));
+	register_svc(s, 13, "_nomad-task-3", sf_uuid('a', 3));
+	register_svc(s, 14, "_nomad-task-4a", sf_uuid('a', 4));
+	register_svc(s, 15, "_nomad-task-4b", sf_uuid('a', 4));
 
 	/* Running is not terminal: the registrations stay. */
-	client_update(s, 20, uuid('a', 1),
+	client_update(s, 20, sf_uuid('a', 1),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
-	CHECK_INT(services_of(s, uuid('a', 1)), 1);
-	CHECK_INT(services_index(s), 15);
+	CHECK_INT(services_of(s, sf_uuid('a', 1)), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 15);
 
-	client_update(s, 21, uuid('a', 1),
+	client_update(s, 21, sf_uuid('a', 1),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete);
-	CHECK_INT(services_of(s, uuid('a', 1)), 0);
-	CHECK_INT(services_of(s, uuid('a', 2)), 1);
-	CHECK_INT(services_index(s), 21);
-	client_update(s, 22, uuid('a', 2),
+	CHECK_INT(services_of(s, sf_uuid('a', 1)), 0);
+	CHECK_INT(services_of(s, sf_uuid('a', 2)), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 21);
+	client_update(s, 22, sf_uuid('a', 2),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed);
-	CHECK_INT(services_of(s, uuid('a', 2)), 0);
-	CHECK_INT(services_index(s), 22);
-	client_update(s, 23, uuid('a', 4),
+	CHECK_INT(services_of(s, sf_uuid('a', 2)), 0);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 22);
+	client_update(s, 23, sf_uuid('a', 4),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost);
-	CHECK_INT(services_of(s, uuid('a', 4)), 0);
-	CHECK_INT(services_index(s), 23);
+	CHECK_INT(services_of(s, sf_uuid('a', 4)), 0);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 23);
 
 	/* Terminal again with nothing left to delete: no write. */
-	client_update(s, 24, uuid('a', 1),
+	client_update(s, 24, sf_uuid('a', 1),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete);
-	CHECK_INT(services_index(s), 23);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 23);
 
 	/* Stopped by the server but still running on the client: Nomad
 	 * waits for the client to say it ended. */
 	as[2]->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop;
 	put(s, 25, &as[2], 1);
-	client_update(s, 26, uuid('a', 3),
+	client_update(s, 26, sf_uuid('a', 3),
 		      NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
-	CHECK_INT(services_of(s, uuid('a', 3)), 1);
-	CHECK_INT(services_index(s), 23);
+	CHECK_INT(services_of(s, sf_uuid('a', 3)), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 23);
 	free_all(as, 4);
 	nomad_state_close(s);
 }
@@ -371,15 +337,15 @@ NMD_TEST(test_state_allocs__gc_deletes_services)
 	const char *gone[1];
 	nomad_state_txn *txn;
 	put(s, 10, as, 2);
-	register_svc(s, 11, "_nomad-task-1", uuid('a', 1));
-	register_svc(s, 12, "_nomad-task-2", uuid('a', 2));
-	gone[0] = uuid('a', 1);
+	register_svc(s, 11, "_nomad-task-1", sf_uuid('a', 1));
+	register_svc(s, 12, "_nomad-task-2", sf_uuid('a', 2));
+	gone[0] = sf_uuid('a', 1);
 	CHECK_OK(nomad_state_txn_begin(s, 20, &txn, NULL));
 	CHECK_OK(nomad_state_evals_delete(txn, NULL, 0, gone, 1, NULL));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
-	CHECK_INT(services_of(s, uuid('a', 1)), 0);
-	CHECK_INT(services_of(s, uuid('a', 2)), 1);
-	CHECK_INT(services_index(s), 20);
+	CHECK_INT(services_of(s, sf_uuid('a', 1)), 0);
+	CHECK_INT(services_of(s, sf_uuid('a', 2)), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 20);
 	free_all(as, 2);
 	nomad_state_close(s);
 }
@@ -395,10 +361,10 @@ NMD_TEST(test_state_allocs__terminal_filter)
 	as[2]->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
 	put(s, 3, as, 3);
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_allocs_by_node(snap, uuid('d', 1), 0, collect, &c, NULL));
+	CHECK_OK(nomad_state_allocs_by_node(snap, sf_uuid('d', 1), 0, collect, &c, NULL));
 	CHECK_INT(c.n, 1);
 	memset(&c, 0, sizeof(c));
-	CHECK_OK(nomad_state_allocs_by_node(snap, uuid('d', 1), NOMAD_STATE_TERMINAL,
+	CHECK_OK(nomad_state_allocs_by_node(snap, sf_uuid('d', 1), NOMAD_STATE_TERMINAL,
 					    collect, &c, NULL));
 	CHECK_INT(c.n, 3);
 	memset(&c, 0, sizeof(c));
@@ -423,7 +389,7 @@ NMD_TEST(test_state_allocs__hot_to_cold_is_invisible_to_readers)
 		put(s, 100 + i, as + i, 5);
 	/* Update one that has moved to the cold table. */
 	u = nomad_alloc_new();
-	CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 1)));
+	CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', 1)));
 	u->has_clientstatus = 1;
 	u->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
 	CHECK_OK(nomad_state_txn_begin(s, 200, &txn, NULL));
@@ -434,7 +400,7 @@ NMD_TEST(test_state_allocs__hot_to_cold_is_invisible_to_readers)
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	for (unsigned node = 0; node < 3; node++) {
 		memset(&c, 0, sizeof(c));
-		CHECK_OK(nomad_state_allocs_by_node(snap, uuid('d', node), 0,
+		CHECK_OK(nomad_state_allocs_by_node(snap, sf_uuid('d', node), 0,
 						    collect, &c, NULL));
 		CHECK_INT(c.n, 10);
 	}
@@ -443,7 +409,7 @@ NMD_TEST(test_state_allocs__hot_to_cold_is_invisible_to_readers)
 					   &c, NULL));
 	CHECK_INT(c.n, 30);
 	for (unsigned i = 1; i <= 30; i++) {
-		CHECK_OK(nomad_state_alloc_get(snap, uuid('a', i), false, &got));
+		CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', i), false, &got));
 		if (i == 1)
 			CHECK_INT(got->clientstatus,
 				  NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
@@ -488,7 +454,7 @@ NMD_TEST(test_state_allocs__listing_pages_and_prefix)
 	o.prefix = "a0000003";
 	CHECK_OK(nomad_state_allocs_list(snap, &o, collect, &c, NULL, NULL));
 	CHECK_INT(c.n, 1);
-	CHECK_STR(c.ids[0], uuid('a', 3));
+	CHECK_STR(c.ids[0], sf_uuid('a', 3));
 	memset(&c, 0, sizeof(c));
 	o.prefix = "zz";
 	CHECK_OK(nomad_state_allocs_list(snap, &o, collect, &c, NULL, NULL));
@@ -498,7 +464,7 @@ NMD_TEST(test_state_allocs__listing_pages_and_prefix)
 	o.reverse = true;
 	CHECK_OK(nomad_state_allocs_list(snap, &o, collect, &c, NULL, NULL));
 	CHECK_INT(c.n, 10);
-	CHECK_STR(c.ids[0], uuid('a', 10));
+	CHECK_STR(c.ids[0], sf_uuid('a', 10));
 	nomad_state_snap_close(snap);
 	free_all(as, 10);
 	nomad_state_close(s);
@@ -520,7 +486,7 @@ NMD_TEST(test_state_allocs__plan_result_is_atomic)
 	put(s, 5, &old, 1);
 
 	/* Stop alloc 1, place 2 and 3, and stop a missing alloc 9. */
-	CHECK(nmd_pb_set_string(NULL, &diff->id, uuid('a', 1)));
+	CHECK(nmd_pb_set_string(NULL, &diff->id, sf_uuid('a', 1)));
 	CHECK(nmd_pb_set_string(NULL, &diff->desireddescription, "alloc is being updated"));
 	stop->value = nmd_pb_new(&nomad__allocation_list__descriptor, NULL);
 	CHECK(NMD_PB_APPEND(NULL, stop->value->items, stop->value->n_items, diff));
@@ -532,7 +498,7 @@ NMD_TEST(test_state_allocs__plan_result_is_atomic)
 	CHECK(NMD_PB_APPEND(NULL, r->nodeupdate, r->n_nodeupdate, stop));
 	CHECK(NMD_PB_APPEND(NULL, r->nodeallocation, r->n_nodeallocation, place));
 	diff = nomad_alloc_new();
-	CHECK(nmd_pb_set_string(NULL, &diff->id, uuid('a', 9)));
+	CHECK(nmd_pb_set_string(NULL, &diff->id, sf_uuid('a', 9)));
 	CHECK(NMD_PB_APPEND(NULL, stop->value->items, stop->value->n_items, diff));
 
 	CHECK_OK(nomad_state_txn_begin(s, 6, &txn, NULL));
@@ -540,9 +506,9 @@ NMD_TEST(test_state_allocs__plan_result_is_atomic)
 	CHECK_CONTAINS(err.message, "does not exist");
 	nomad_state_txn_abort(txn);
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_INT(nomad_state_alloc_get(snap, uuid('a', 2), false, &got),
+	CHECK_INT(nomad_state_alloc_get(snap, sf_uuid('a', 2), false, &got),
 		  NOMAD_ENOTFOUND);
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 1), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 1), false, &got));
 	CHECK_INT(got->desiredstatus, NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run);
 	nomad_alloc_free(got);
 	nomad_state_snap_close(snap);
@@ -554,12 +520,12 @@ NMD_TEST(test_state_allocs__plan_result_is_atomic)
 	CHECK_OK(nomad_state_plan_apply(txn, r, NULL, 0, &err));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 1), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 1), false, &got));
 	CHECK_INT(got->desiredstatus, NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop);
 	CHECK_STR(got->desireddescription, "alloc is being updated");
 	CHECK_INT(got->allocmodifyindex, 6);
 	nomad_alloc_free(got);
-	CHECK_OK(nomad_state_alloc_get(snap, uuid('a', 3), false, &got));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 3), false, &got));
 	CHECK_INT(got->createindex, 6);
 	nomad_alloc_free(got);
 	nomad_state_snap_close(snap);
@@ -580,10 +546,10 @@ NMD_TEST(test_state_allocs__snapshot_isolation)
 	CHECK_OK(nomad_state_snapshot(s, &after, NULL));
 	CHECK_INT(nomad_state_snap_index(before), 1);
 	CHECK_INT(nomad_state_snap_index(after), 2);
-	CHECK_OK(nomad_state_allocs_by_node(before, uuid('d', 1), 0, collect, &c, NULL));
+	CHECK_OK(nomad_state_allocs_by_node(before, sf_uuid('d', 1), 0, collect, &c, NULL));
 	CHECK_INT(c.n, 1);
 	memset(&c, 0, sizeof(c));
-	CHECK_OK(nomad_state_allocs_by_node(after, uuid('d', 1), 0, collect, &c, NULL));
+	CHECK_OK(nomad_state_allocs_by_node(after, sf_uuid('d', 1), 0, collect, &c, NULL));
 	CHECK_INT(c.n, 2);
 	nomad_state_snap_close(before);
 	nomad_state_snap_close(after);
@@ -641,7 +607,7 @@ NMD_TEST(test_state_allocs__kill_9_mid_batch_then_reopen)
 		unsigned present = 0;
 		for (unsigned i = 0; i < 50; i++) {
 			nomad_alloc *got;
-			if (nomad_state_alloc_get(snap, uuid('a', (unsigned)(idx * 50 + i)),
+			if (nomad_state_alloc_get(snap, sf_uuid('a', (unsigned)(idx * 50 + i)),
 						  false, &got) == NOMAD_OK) {
 				CHECK_INT(got->createindex, idx);
 				nomad_alloc_free(got);
@@ -742,7 +708,7 @@ NMD_TEST(test_state_allocs__deployment_counts_follow_allocations)
 	nomad_alloc *u = nomad_alloc_new();
 	nomad_state_txn *txn;
 	nomad_state_snap *snap;
-	CHECK(nmd_pb_set_string(NULL, &d->id, uuid('f', 1)));
+	CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('f', 1)));
 	CHECK(nmd_pb_set_string(NULL, &d->jobid, "web"));
 	CHECK(nmd_pb_set_string(NULL, &d->namespace_, "default"));
 	d->has_status = 1;
@@ -753,14 +719,14 @@ NMD_TEST(test_state_allocs__deployment_counts_follow_allocations)
 	e->value->desiredtotal = 2;
 	CHECK(NMD_PB_APPEND(NULL, d->taskgroups, d->n_taskgroups, e));
 	for (int i = 0; i < 2; i++)
-		CHECK(nmd_pb_set_string(NULL, &as[i]->deploymentid, uuid('f', 1)));
+		CHECK(nmd_pb_set_string(NULL, &as[i]->deploymentid, sf_uuid('f', 1)));
 	CHECK_OK(nomad_state_txn_begin(s, 1, &txn, NULL));
 	CHECK_OK(nomad_state_deployment_upsert(txn, d, NULL));
 	CHECK_OK(nomad_state_allocs_upsert(txn, as, 2, NULL));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 
 	/* A client reports alloc 1 healthy. */
-	CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 1)));
+	CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', 1)));
 	u->deploymentstatus = nmd_pb_new(&nomad__alloc_deployment_status__descriptor, NULL);
 	u->deploymentstatus->has_healthy = 1;
 	u->deploymentstatus->healthy = 1;
@@ -769,7 +735,7 @@ NMD_TEST(test_state_allocs__deployment_counts_follow_allocations)
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_deployment_get(snap, uuid('f', 1), &got));
+	CHECK_OK(nomad_state_deployment_get(snap, sf_uuid('f', 1), &got));
 	CHECK_INT(got->taskgroups[0]->value->placedallocs, 2);
 	CHECK_INT(got->taskgroups[0]->value->healthyallocs, 1);
 	CHECK_INT(got->taskgroups[0]->value->unhealthyallocs, 0);
@@ -802,11 +768,11 @@ NMD_TEST(test_state_allocs__events_for_allocations)
 	put(s, 1, &a, 1);
 	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
 	CHECK_STR(ev->type, NOMAD_EVENT_ALLOCATION_CREATED);
-	CHECK_STR(ev->key, uuid('a', 1));
+	CHECK_STR(ev->key, sf_uuid('a', 1));
 	CHECK_INT(ev->index, 1);
 	CHECK_STR(((const nomad_alloc *)ev->payload)->taskgroup, "web");
 
-	CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 1)));
+	CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', 1)));
 	u->has_clientstatus = 1;
 	u->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
 	CHECK_OK(nomad_state_txn_begin(s, 2, &txn, NULL));
@@ -826,7 +792,7 @@ NMD_TEST(test_state_allocs__events_for_allocations)
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
 	CHECK_STR(ev->type, NOMAD_EVENT_PLAN_RESULT);
-	CHECK_STR(ev->key, uuid('a', 2));
+	CHECK_STR(ev->key, sf_uuid('a', 2));
 	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
 
 	nomad_state_sub_close(sub);

@@ -9,49 +9,9 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/deployments_int.h"
 #include "structs/pb.h"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-/* A deterministic UUID for object `n` of kind `kind` (a hex digit), so
- * that IDs of one kind sort by n. */
-static const char *uuid(char kind, unsigned n)
-{
-	static char buf[8][NOMAD_UUID_LEN + 1];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-	snprintf(b, NOMAD_UUID_LEN + 1, "%c%07x-0000-4000-8000-%012x", kind, n,
-		 n * 7919u);
-	return b;
-}
-
-static nomad_state_txn *begin(nomad_state *s, uint64_t index)
-{
-	nomad_state_txn *txn;
-	nomad_error err;
-	if (nomad_state_txn_begin(s, index, &txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "begin: %s", err.message);
-	return txn;
-}
-
-static void commit(nomad_state_txn *txn)
-{
-	nomad_error err;
-	if (nomad_state_txn_commit(txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "commit: %s", err.message);
-}
 
 /* Add group `name` wanting `canaries` canaries out of `total`. */
 static Nomad__DeploymentState *add_group(nomad_deployment *d, const char *name,
@@ -76,7 +36,7 @@ static nomad_deployment *new_deployment(unsigned n, const char *ns,
 {
 	nomad_deployment *d = nomad_deployment_new();
 	CHECK(d != NULL);
-	CHECK(nmd_pb_set_string(NULL, &d->id, uuid('d', n)));
+	CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('d', n)));
 	if (ns)
 		CHECK(nmd_pb_set_string(NULL, &d->namespace_, ns));
 	CHECK(nmd_pb_set_string(NULL, &d->jobid, job_id));
@@ -90,11 +50,11 @@ static nomad_deployment *new_deployment(unsigned n, const char *ns,
 
 static void put(nomad_state *s, uint64_t index, const nomad_deployment *d)
 {
-	nomad_state_txn *txn = begin(s, index);
+	nomad_state_txn *txn = sf_begin(s, index);
 	nomad_error err;
 	if (nomad_state_deployment_upsert(txn, d, &err))
 		nmd_test_fail(__FILE__, __LINE__, "upsert: %s", err.message);
-	commit(txn);
+	sf_commit(txn);
 }
 
 static nomad_deployment *get(nomad_state *s, const char *id)
@@ -120,7 +80,7 @@ static Nomad__DeploymentState *group(const nomad_deployment *d,
 
 NMD_TEST(test_state_deployments__upsert_and_get)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_deployment *d = new_deployment(1, NULL, "web"), *got;
 	nomad_state_snap *snap;
 	nomad_state_txn *txn;
@@ -128,7 +88,7 @@ NMD_TEST(test_state_deployments__upsert_and_get)
 
 	add_group(d, "web", 1, 3);
 	put(s, 10, d);
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK(got != NULL);
 	CHECK_STR(got->namespace_, "default");
 	CHECK_STR(got->jobid, "web");
@@ -143,7 +103,7 @@ NMD_TEST(test_state_deployments__upsert_and_get)
 	/* An update keeps CreateIndex. */
 	d->status = NOMAD__DEPLOYMENT__STATUS_KIND__paused;
 	put(s, 12, d);
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(got->createindex, 10);
 	CHECK_INT(got->modifyindex, 12);
 	CHECK_INT(got->status, NOMAD__DEPLOYMENT__STATUS_KIND__paused);
@@ -151,18 +111,18 @@ NMD_TEST(test_state_deployments__upsert_and_get)
 
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	CHECK_INT(nomad_state_snap_table_index(snap, NOMAD_TABLE_DEPLOYMENTS), 12);
-	CHECK_INT(nomad_state_deployment_get(snap, uuid('d', 2), &got),
+	CHECK_INT(nomad_state_deployment_get(snap, sf_uuid('d', 2), &got),
 		  NOMAD_ENOTFOUND);
 	CHECK(got == NULL);
 	CHECK_INT(nomad_state_deployment_get(snap, "nope", &got),
 		  NOMAD_ENOTFOUND);
 	nomad_state_snap_close(snap);
 
-	txn = begin(s, 13);
+	txn = sf_begin(s, 13);
 	CHECK(nmd_pb_set_string(NULL, &d->id, "deployment-1"));
 	CHECK_INT(nomad_state_deployment_upsert(txn, d, &err), NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "not a UUID");
-	CHECK(nmd_pb_set_string(NULL, &d->id, uuid('d', 3)));
+	CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('d', 3)));
 	CHECK(nmd_pb_set_string(NULL, &d->jobid, NULL));
 	CHECK_INT(nomad_state_deployment_upsert(txn, d, &err), NOMAD_EINVAL);
 	nomad_state_txn_abort(txn);
@@ -191,7 +151,7 @@ static int seen_cb(const ProtobufCMessage *obj, void *ud)
 
 NMD_TEST(test_state_deployments__latest_and_by_job)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_snap *snap;
 	nomad_deployment *got;
 	struct seen c = {0};
@@ -214,11 +174,11 @@ NMD_TEST(test_state_deployments__latest_and_by_job)
 
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	CHECK_OK(nomad_state_deployment_latest(snap, NULL, "web", &got));
-	CHECK_STR(got->id, uuid('d', 9));
+	CHECK_STR(got->id, sf_uuid('d', 9));
 	CHECK_INT(got->createindex, 30);
 	nomad_deployment_free(got);
 	CHECK_OK(nomad_state_deployment_latest(snap, "prod", "web", &got));
-	CHECK_STR(got->id, uuid('d', 21));
+	CHECK_STR(got->id, sf_uuid('d', 21));
 	nomad_deployment_free(got);
 	CHECK_INT(nomad_state_deployment_latest(snap, "default", "db", &got),
 		  NOMAD_ENOTFOUND);
@@ -230,7 +190,7 @@ NMD_TEST(test_state_deployments__latest_and_by_job)
 	CHECK_INT(c.create[0], 30);
 	CHECK_INT(c.create[1], 20);
 	CHECK_INT(c.create[2], 10);
-	CHECK_STR(c.id[2], uuid('d', 5));
+	CHECK_STR(c.id[2], sf_uuid('d', 5));
 	memset(&c, 0, sizeof(c));
 	c.stop_after = 1;
 	CHECK_INT(nomad_state_deployments_by_job(snap, NULL, "web", seen_cb, &c,
@@ -259,7 +219,7 @@ static nomad_err list(nomad_state *s, const nomad_state_list_options *o,
 
 NMD_TEST(test_state_deployments__list)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 	char token[NOMAD_STATE_TOKEN_MAX];
 	struct seen c;
@@ -272,20 +232,20 @@ NMD_TEST(test_state_deployments__list)
 	}
 	{
 		nomad_deployment *d = new_deployment(1, NULL, "api");
-		CHECK(nmd_pb_set_string(NULL, &d->id, uuid('e', 1)));
+		CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('e', 1)));
 		put(s, 20, d);
 		nomad_deployment_free(d);
 	}
 
 	CHECK_OK(list(s, NULL, &c, token));
 	CHECK_INT(c.n, 4);
-	CHECK_STR(c.id[0], uuid('d', 1));
-	CHECK_STR(c.id[3], uuid('e', 1));
+	CHECK_STR(c.id[0], sf_uuid('d', 1));
+	CHECK_STR(c.id[3], sf_uuid('e', 1));
 	CHECK_STR(token, "");
 	o.ns = "prod";
 	CHECK_OK(list(s, &o, &c, token));
 	CHECK_INT(c.n, 1);
-	CHECK_STR(c.id[0], uuid('d', 4));
+	CHECK_STR(c.id[0], sf_uuid('d', 4));
 	o.ns = "*";
 	CHECK_OK(list(s, &o, &c, token));
 	CHECK_INT(c.n, 5);
@@ -298,13 +258,13 @@ NMD_TEST(test_state_deployments__list)
 	o.per_page = 3;
 	CHECK_OK(list(s, &o, &c, token));
 	CHECK_INT(c.n, 3);
-	CHECK_STR(c.id[2], uuid('d', 3));
+	CHECK_STR(c.id[2], sf_uuid('d', 3));
 	CHECK(strncmp(token, "d0000004", 8) == 0);
 	o.next_token = token;
 	CHECK_OK(list(s, &o, &c, token));
 	CHECK_INT(c.n, 2);
-	CHECK_STR(c.id[0], uuid('d', 4));
-	CHECK_STR(c.id[1], uuid('e', 1));
+	CHECK_STR(c.id[0], sf_uuid('d', 4));
+	CHECK_STR(c.id[1], sf_uuid('e', 1));
 	CHECK_STR(token, "");
 
 	o.next_token = NULL;
@@ -313,8 +273,8 @@ NMD_TEST(test_state_deployments__list)
 	o.ns = NULL;
 	CHECK_OK(list(s, &o, &c, token));
 	CHECK_INT(c.n, 4);
-	CHECK_STR(c.id[0], uuid('e', 1));
-	CHECK_STR(c.id[3], uuid('d', 1));
+	CHECK_STR(c.id[0], sf_uuid('e', 1));
+	CHECK_STR(c.id[3], sf_uuid('d', 1));
 	nomad_state_close(s);
 }
 
@@ -322,7 +282,7 @@ static nomad_eval *new_eval(unsigned n, const char *job_id)
 {
 	nomad_eval *e = nomad_eval_new();
 	CHECK(e != NULL);
-	CHECK(nmd_pb_set_string(NULL, &e->id, uuid('e', n)));
+	CHECK(nmd_pb_set_string(NULL, &e->id, sf_uuid('e', n)));
 	CHECK(nmd_pb_set_string(NULL, &e->namespace_, "default"));
 	CHECK(nmd_pb_set_string(NULL, &e->jobid, job_id));
 	CHECK(nmd_pb_set_string(NULL, &e->triggeredby, "deployment-watcher"));
@@ -333,7 +293,7 @@ static nomad_eval *new_eval(unsigned n, const char *job_id)
 
 NMD_TEST(test_state_deployments__status_with_job_and_eval)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_deployment *d = new_deployment(1, NULL, "web"), *got;
 	Nomad__DeploymentStatusUpdate u = NOMAD__DEPLOYMENT_STATUS_UPDATE__INIT;
 	nomad_eval *e = new_eval(1, "web"), *got_eval;
@@ -346,15 +306,15 @@ NMD_TEST(test_state_deployments__status_with_job_and_eval)
 	CHECK(nmd_pb_set_string(NULL, &job->namespace_, "default"));
 	put(s, 10, d);
 
-	u.deploymentid = (char *)uuid('d', 1);
+	u.deploymentid = (char *)sf_uuid('d', 1);
 	u.has_status = 1;
 	u.status = NOMAD__DEPLOYMENT__STATUS_KIND__failed;
 	u.statusdescription = (char *)"Failed due to unhealthy allocations";
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nomad_state_deployment_status(txn, &u, job, e, &err));
-	commit(txn);
+	sf_commit(txn);
 
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(got->status, NOMAD__DEPLOYMENT__STATUS_KIND__failed);
 	CHECK_STR(got->statusdescription, "Failed due to unhealthy allocations");
 	CHECK_INT(got->createindex, 10);
@@ -364,18 +324,18 @@ NMD_TEST(test_state_deployments__status_with_job_and_eval)
 	CHECK_OK(nomad_state_job_get(snap, "default", "web", &got_job));
 	CHECK_INT(got_job->createindex, 11);
 	nomad_job_free(got_job);
-	CHECK_OK(nomad_state_eval_get(snap, uuid('e', 1), &got_eval));
+	CHECK_OK(nomad_state_eval_get(snap, sf_uuid('e', 1), &got_eval));
 	CHECK_STR(got_eval->triggeredby, "deployment-watcher");
 	nomad_eval_free(got_eval);
 	nomad_state_snap_close(snap);
 
 	/* A terminal deployment takes no more updates. */
-	txn = begin(s, 12);
+	txn = sf_begin(s, 12);
 	u.status = NOMAD__DEPLOYMENT__STATUS_KIND__running;
 	CHECK_INT(nomad_state_deployment_status(txn, &u, NULL, NULL, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "has terminal status \"failed\"");
-	u.deploymentid = (char *)uuid('d', 2);
+	u.deploymentid = (char *)sf_uuid('d', 2);
 	CHECK_INT(nomad_state_deployment_status(txn, &u, NULL, NULL, &err),
 		  NOMAD_ENOTFOUND);
 	CHECK_CONTAINS(err.message, "couldn't be updated as it does not exist");
@@ -394,14 +354,14 @@ NMD_TEST(test_state_deployments__status_with_job_and_eval)
 static void put_job(nomad_state *s, uint64_t index, int priority)
 {
 	nomad_job *j = nomad_job_new();
-	nomad_state_txn *txn = begin(s, index);
+	nomad_state_txn *txn = sf_begin(s, index);
 	CHECK(j != NULL);
 	CHECK(nmd_pb_set_string(NULL, &j->id, "web"));
 	CHECK(nmd_pb_set_string(NULL, &j->namespace_, "default"));
 	j->has_priority = 1;
 	j->priority = priority;
 	CHECK_OK(nomad_state_job_upsert(txn, j, NULL));
-	commit(txn);
+	sf_commit(txn);
 	nomad_job_free(j);
 }
 
@@ -421,10 +381,10 @@ static void deploy(nomad_state *s, uint64_t index, unsigned n,
 	u.has_status = 1;
 	u.status = status;
 	u.statusdescription = (char *)"Deployment completed successfully";
-	txn = begin(s, index + 1);
+	txn = sf_begin(s, index + 1);
 	if (nomad_state_deployment_status(txn, &u, NULL, NULL, &err))
 		nmd_test_fail(__FILE__, __LINE__, "status: %s", err.message);
-	commit(txn);
+	sf_commit(txn);
 	nomad_deployment_free(d);
 }
 
@@ -443,23 +403,13 @@ static nomad_job *job_at(nomad_state *s, int64_t version)
 	return j;
 }
 
-static uint64_t table_index(nomad_state *s, nomad_state_table t)
-{
-	nomad_state_snap *snap;
-	uint64_t idx;
-	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	idx = nomad_state_snap_table_index(snap, t);
-	nomad_state_snap_close(snap);
-	return idx;
-}
-
 /* Nomad's UpdateDeploymentStatus: a successful deployment marks the job
  * version it deployed stable (updateJobStabilityImpl), keeping Version and
  * JobModifyIndex and moving ModifyIndex; the current job follows when
  * that version is the current one. */
 NMD_TEST(test_state_deployments__success_marks_the_version_stable)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_subscribe_options so = NOMAD_STATE_SUBSCRIBE_OPTIONS_INIT;
 	nomad_state_topic_filter f = {NOMAD_TOPIC_JOB, "*"};
 	nomad_state_sub *sub;
@@ -497,8 +447,8 @@ NMD_TEST(test_state_deployments__success_marks_the_version_stable)
 	j = job_at(s, 0);
 	CHECK(!j->stable);
 	nomad_job_free(j);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOBS), 31);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 31);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOBS), 31);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOB_VERSIONS), 31);
 	/* One Job event, typed by the log entry, with the stable job. */
 	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
 	CHECK_STR(ev->type, NOMAD_EVENT_DEPLOYMENT_STATUS);
@@ -521,8 +471,8 @@ NMD_TEST(test_state_deployments__success_marks_the_version_stable)
 	CHECK_INT(j->version, 2);
 	CHECK_INT(j->modifyindex, 40);
 	nomad_job_free(j);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOBS), 40);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOBS), 40);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
 	CHECK_INT(nomad_state_sub_next(sub, 0, &ev, NULL), NOMAD_ETIMEDOUT);
 
 	/* Already stable: nothing is written again. */
@@ -530,21 +480,21 @@ NMD_TEST(test_state_deployments__success_marks_the_version_stable)
 	j = job_at(s, 0);
 	CHECK_INT(j->modifyindex, 51);
 	nomad_job_free(j);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
 
 	/* A version pruned away, or a job purged, is skipped. */
 	deploy(s, 70, 5, 9, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOB_VERSIONS), 51);
 	{
-		nomad_state_txn *txn = begin(s, 80);
+		nomad_state_txn *txn = sf_begin(s, 80);
 		CHECK_OK(nomad_state_job_delete(txn, "default", "web", NULL));
-		commit(txn);
+		sf_commit(txn);
 	}
 	CHECK_OK(nomad_state_sub_next(sub, 0, &ev, NULL));
 	CHECK_STR(ev->type, NOMAD_EVENT_JOB_DEREGISTERED);
 	deploy(s, 90, 6, 2, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
 	CHECK(job_at(s, -1) == NULL);
-	CHECK_INT(table_index(s, NOMAD_TABLE_JOB_VERSIONS), 80);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_JOB_VERSIONS), 80);
 
 	nomad_state_sub_close(sub);
 	nomad_state_close(s);
@@ -562,7 +512,7 @@ static int version_cb(const ProtobufCMessage *obj, void *ud)
  * among them however old it is. */
 NMD_TEST(test_state_deployments__stable_version_survives_pruning)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_snap *snap;
 	uint64_t v[16] = {0};
 	put_job(s, 10, 50); /* version 0 */
@@ -586,9 +536,9 @@ static nomad_alloc *new_alloc(unsigned n, const char *dep, const char *tg,
 			      bool canary)
 {
 	nomad_alloc *a = nomad_alloc_new();
-	CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', n)));
-	CHECK(nmd_pb_set_string(NULL, &a->nodeid, uuid('c', 1)));
-	CHECK(nmd_pb_set_string(NULL, &a->evalid, uuid('e', 1)));
+	CHECK(nmd_pb_set_string(NULL, &a->id, sf_uuid('a', n)));
+	CHECK(nmd_pb_set_string(NULL, &a->nodeid, sf_uuid('c', 1)));
+	CHECK(nmd_pb_set_string(NULL, &a->evalid, sf_uuid('e', 1)));
 	CHECK(nmd_pb_set_string(NULL, &a->jobid, "web"));
 	CHECK(nmd_pb_set_string(NULL, &a->namespace_, "default"));
 	CHECK(nmd_pb_set_string(NULL, &a->taskgroup, tg));
@@ -610,11 +560,11 @@ static nomad_alloc *new_alloc(unsigned n, const char *dep, const char *tg,
 static void put_allocs(nomad_state *s, uint64_t index, nomad_alloc **as,
 		       size_t n)
 {
-	nomad_state_txn *txn = begin(s, index);
+	nomad_state_txn *txn = sf_begin(s, index);
 	nomad_error err;
 	if (nomad_state_allocs_upsert(txn, as, n, &err))
 		nmd_test_fail(__FILE__, __LINE__, "allocs: %s", err.message);
-	commit(txn);
+	sf_commit(txn);
 	for (size_t i = 0; i < n; i++)
 		nomad_alloc_free(as[i]);
 }
@@ -648,13 +598,13 @@ static void canary_setup(nomad_state *s)
 	Nomad__DeploymentState *web = add_group(d, "web", 2, 4);
 	nomad_alloc *as[4];
 	add_group(d, "api", 0, 2);
-	add_canary(web, uuid('a', 1));
-	add_canary(web, uuid('a', 2));
+	add_canary(web, sf_uuid('a', 1));
+	add_canary(web, sf_uuid('a', 2));
 	put(s, 10, d);
-	as[0] = new_alloc(1, uuid('d', 1), "web", true);
-	as[1] = new_alloc(2, uuid('d', 1), "web", true);
-	as[2] = new_alloc(3, uuid('d', 1), "web", false);
-	as[3] = new_alloc(4, uuid('d', 1), "api", false);
+	as[0] = new_alloc(1, sf_uuid('d', 1), "web", true);
+	as[1] = new_alloc(2, sf_uuid('d', 1), "web", true);
+	as[2] = new_alloc(3, sf_uuid('d', 1), "web", false);
+	as[3] = new_alloc(4, sf_uuid('d', 1), "api", false);
 	put_allocs(s, 11, as, 4);
 	nomad_deployment_free(d);
 }
@@ -662,12 +612,12 @@ static void canary_setup(nomad_state *s)
 static nomad_err health(nomad_state *s, uint64_t index, const char *healthy,
 			const char *unhealthy, int64_t ts, nomad_error *err)
 {
-	nomad_state_txn *txn = begin(s, index);
+	nomad_state_txn *txn = sf_begin(s, index);
 	nomad_err rc = nomad_state_deployment_alloc_health(
-		txn, uuid('d', 1), &healthy, healthy ? 1 : 0, &unhealthy,
+		txn, sf_uuid('d', 1), &healthy, healthy ? 1 : 0, &unhealthy,
 		unhealthy ? 1 : 0, ts, err);
 	if (rc == NOMAD_OK)
-		commit(txn);
+		sf_commit(txn);
 	else
 		nomad_state_txn_abort(txn);
 	return rc;
@@ -676,7 +626,7 @@ static nomad_err health(nomad_state *s, uint64_t index, const char *healthy,
 /* Needs allocs.c (nmd_alloc_get_txn, nmd_allocs_set_deployment_status). */
 NMD_TEST(test_state_deployments__promote)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	const char *groups[] = {"web"};
 	nomad_eval *e = new_eval(2, "web"), *got_eval;
 	nomad_deployment *got;
@@ -686,24 +636,24 @@ NMD_TEST(test_state_deployments__promote)
 	nomad_error err;
 
 	canary_setup(s);
-	CHECK_OK(health(s, 12, uuid('a', 1), NULL, INT64_C(1700000000000000000),
+	CHECK_OK(health(s, 12, sf_uuid('a', 1), NULL, INT64_C(1700000000000000000),
 			NULL));
-	CHECK_OK(health(s, 13, uuid('a', 2), NULL, INT64_C(1700000001000000000),
+	CHECK_OK(health(s, 13, sf_uuid('a', 2), NULL, INT64_C(1700000001000000000),
 			NULL));
 
-	txn = begin(s, 14);
-	CHECK_OK(nomad_state_deployment_promote(txn, uuid('d', 1), groups, 1,
+	txn = sf_begin(s, 14);
+	CHECK_OK(nomad_state_deployment_promote(txn, sf_uuid('d', 1), groups, 1,
 						false, e, &err));
-	commit(txn);
+	sf_commit(txn);
 
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK(group(got, "web")->promoted);
 	CHECK(!group(got, "api")->promoted);
 	CHECK_STR(got->statusdescription, "Deployment is running");
 	CHECK_INT(got->modifyindex, 14);
 	nomad_deployment_free(got);
 	for (unsigned i = 1; i <= 2; i++) {
-		a = get_alloc(s, uuid('a', i));
+		a = get_alloc(s, sf_uuid('a', i));
 		CHECK(a->deploymentstatus != NULL);
 		CHECK(a->deploymentstatus->has_canary);
 		CHECK(!a->deploymentstatus->canary);
@@ -711,22 +661,22 @@ NMD_TEST(test_state_deployments__promote)
 		CHECK_INT(a->deploymentstatus->modifyindex, 14);
 		nomad_alloc_free(a);
 	}
-	a = get_alloc(s, uuid('a', 1));
+	a = get_alloc(s, sf_uuid('a', 1));
 	CHECK_INT(a->deploymentstatus->timestamp->seconds, 1700000000);
 	nomad_alloc_free(a);
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_eval_get(snap, uuid('e', 2), &got_eval));
+	CHECK_OK(nomad_state_eval_get(snap, sf_uuid('e', 2), &got_eval));
 	nomad_eval_free(got_eval);
 	nomad_state_snap_close(snap);
 
 	/* Promoting a group without canaries, alone: nothing to promote. */
 	groups[0] = "api";
-	txn = begin(s, 15);
-	CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 1), groups, 1,
+	txn = sf_begin(s, 15);
+	CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 1), groups, 1,
 						 false, NULL, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "no canaries to promote");
-	CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 9), groups, 1,
+	CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 9), groups, 1,
 						 false, NULL, &err),
 		  NOMAD_ENOTFOUND);
 	nomad_state_txn_abort(txn);
@@ -737,7 +687,7 @@ NMD_TEST(test_state_deployments__promote)
 /* Needs allocs.c. */
 NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_deployment *got;
 	nomad_alloc *a;
 	nomad_state_txn *txn;
@@ -745,8 +695,8 @@ NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 
 	canary_setup(s);
 	/* No health yet at all. */
-	txn = begin(s, 12);
-	CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 1), NULL, 0,
+	txn = sf_begin(s, 12);
+	CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 1), NULL, 0,
 						 true, NULL, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message,
@@ -754,9 +704,9 @@ NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 	nomad_state_txn_abort(txn);
 
 	/* One healthy, one unhealthy. */
-	CHECK_OK(health(s, 13, uuid('a', 1), uuid('a', 2), 1, NULL));
-	txn = begin(s, 14);
-	CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 1), NULL, 0,
+	CHECK_OK(health(s, 13, sf_uuid('a', 1), sf_uuid('a', 2), 1, NULL));
+	txn = sf_begin(s, 14);
+	CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 1), NULL, 0,
 						 true, NULL, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message,
@@ -764,28 +714,28 @@ NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 	nomad_state_txn_abort(txn);
 
 	/* Nothing changed. */
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK(!group(got, "web")->promoted);
 	CHECK_INT(got->modifyindex, 13);
 	nomad_deployment_free(got);
-	a = get_alloc(s, uuid('a', 1));
+	a = get_alloc(s, sf_uuid('a', 1));
 	CHECK(a->deploymentstatus->canary);
 	nomad_alloc_free(a);
 
 	/* A healthy canary that has since stopped does not count. */
-	CHECK_OK(health(s, 15, uuid('a', 2), NULL, 2, NULL));
+	CHECK_OK(health(s, 15, sf_uuid('a', 2), NULL, 2, NULL));
 	{
 		nomad_alloc *u = nomad_alloc_new();
-		CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', 2)));
+		CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', 2)));
 		u->has_clientstatus = 1;
 		u->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
-		txn = begin(s, 16);
+		txn = sf_begin(s, 16);
 		CHECK_OK(nomad_state_allocs_client_update(txn, &u, 1, NULL));
-		commit(txn);
+		sf_commit(txn);
 		nomad_alloc_free(u);
 	}
-	txn = begin(s, 17);
-	CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 1), NULL, 0,
+	txn = sf_begin(s, 17);
+	CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 1), NULL, 0,
 						 true, NULL, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "has 1/2 healthy allocations");
@@ -794,12 +744,12 @@ NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 	/* A terminal deployment is refused first. */
 	{
 		Nomad__DeploymentStatusUpdate u = NOMAD__DEPLOYMENT_STATUS_UPDATE__INIT;
-		u.deploymentid = (char *)uuid('d', 1);
+		u.deploymentid = (char *)sf_uuid('d', 1);
 		u.has_status = 1;
 		u.status = NOMAD__DEPLOYMENT__STATUS_KIND__cancelled;
-		txn = begin(s, 18);
+		txn = sf_begin(s, 18);
 		CHECK_OK(nomad_state_deployment_status(txn, &u, NULL, NULL, NULL));
-		CHECK_INT(nomad_state_deployment_promote(txn, uuid('d', 1), NULL,
+		CHECK_INT(nomad_state_deployment_promote(txn, sf_uuid('d', 1), NULL,
 							 0, true, NULL, &err),
 			  NOMAD_EINVAL);
 		CHECK_CONTAINS(err.message, "terminal status \"cancelled\"");
@@ -811,7 +761,7 @@ NMD_TEST(test_state_deployments__promote_refuses_unhealthy_canaries)
 /* Needs allocs.c. */
 NMD_TEST(test_state_deployments__alloc_health_counts)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	const char *healthy[] = {NULL, NULL}, *unhealthy[1];
 	nomad_deployment *d, *got;
 	nomad_alloc *a;
@@ -821,20 +771,20 @@ NMD_TEST(test_state_deployments__alloc_health_counts)
 
 	canary_setup(s);
 	/* A progress deadline of 10 minutes on web. */
-	d = get(s, uuid('d', 1));
+	d = get(s, sf_uuid('d', 1));
 	group(d, "web")->has_progressdeadline = 1;
 	group(d, "web")->progressdeadline = INT64_C(600000000000);
 	put(s, 12, d);
 	nomad_deployment_free(d);
 
-	healthy[0] = uuid('a', 1);
-	healthy[1] = uuid('a', 3);
-	unhealthy[0] = uuid('a', 4);
-	txn = begin(s, 13);
-	CHECK_OK(nomad_state_deployment_alloc_health(txn, uuid('d', 1), healthy,
+	healthy[0] = sf_uuid('a', 1);
+	healthy[1] = sf_uuid('a', 3);
+	unhealthy[0] = sf_uuid('a', 4);
+	txn = sf_begin(s, 13);
+	CHECK_OK(nomad_state_deployment_alloc_health(txn, sf_uuid('d', 1), healthy,
 						     2, unhealthy, 1, t0, &err));
-	commit(txn);
-	got = get(s, uuid('d', 1));
+	sf_commit(txn);
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(group(got, "web")->healthyallocs, 2);
 	CHECK_INT(group(got, "web")->unhealthyallocs, 0);
 	CHECK_INT(group(got, "api")->healthyallocs, 0);
@@ -846,21 +796,21 @@ NMD_TEST(test_state_deployments__alloc_health_counts)
 	/* api has no deadline */
 	CHECK(group(got, "api")->requireprogressby == NULL);
 	nomad_deployment_free(got);
-	a = get_alloc(s, uuid('a', 1));
+	a = get_alloc(s, sf_uuid('a', 1));
 	CHECK(a->deploymentstatus->has_healthy && a->deploymentstatus->healthy);
 	CHECK(a->deploymentstatus->canary);
 	CHECK_INT(a->deploymentstatus->timestamp->seconds, 1700000000);
 	nomad_alloc_free(a);
-	a = get_alloc(s, uuid('a', 4));
+	a = get_alloc(s, sf_uuid('a', 4));
 	CHECK(a->deploymentstatus->has_healthy && !a->deploymentstatus->healthy);
 	nomad_alloc_free(a);
 
 	/* healthy -> unhealthy moves a count; unhealthy -> healthy does not,
 	 * as in Nomad. */
-	CHECK_OK(health(s, 14, NULL, uuid('a', 1), t0 + 60 * INT64_C(1000000000),
+	CHECK_OK(health(s, 14, NULL, sf_uuid('a', 1), t0 + 60 * INT64_C(1000000000),
 			NULL));
-	CHECK_OK(health(s, 15, uuid('a', 4), NULL, t0, NULL));
-	got = get(s, uuid('d', 1));
+	CHECK_OK(health(s, 15, sf_uuid('a', 4), NULL, t0, NULL));
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(group(got, "web")->healthyallocs, 1);
 	CHECK_INT(group(got, "web")->unhealthyallocs, 1);
 	CHECK_INT(group(got, "web")->requireprogressby->seconds,
@@ -869,18 +819,18 @@ NMD_TEST(test_state_deployments__alloc_health_counts)
 	CHECK_INT(group(got, "api")->healthyallocs, 0);
 	CHECK_INT(got->modifyindex, 14);
 	nomad_deployment_free(got);
-	a = get_alloc(s, uuid('a', 4));
+	a = get_alloc(s, sf_uuid('a', 4));
 	CHECK(a->deploymentstatus->healthy);
 	nomad_alloc_free(a);
 
 	/* Refusals. */
-	CHECK_INT(health(s, 16, uuid('a', 9), NULL, t0, &err), NOMAD_ENOTFOUND);
+	CHECK_INT(health(s, 16, sf_uuid('a', 9), NULL, t0, &err), NOMAD_ENOTFOUND);
 	CHECK_CONTAINS(err.message, "unknown alloc");
 	{
-		nomad_alloc *other = new_alloc(5, uuid('d', 2), "web", false);
+		nomad_alloc *other = new_alloc(5, sf_uuid('d', 2), "web", false);
 		put_allocs(s, 17, &other, 1);
 	}
-	CHECK_INT(health(s, 18, uuid('a', 5), NULL, t0, &err), NOMAD_EINVAL);
+	CHECK_INT(health(s, 18, sf_uuid('a', 5), NULL, t0, &err), NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "is not part of deployment");
 	nomad_state_close(s);
 }
@@ -888,11 +838,11 @@ NMD_TEST(test_state_deployments__alloc_health_counts)
 /* The helper allocs.c can call when it places or updates allocations. */
 NMD_TEST(test_state_deployments__alloc_changed_counts_placements)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_deployment *d = new_deployment(1, NULL, "web"), *got;
 	Nomad__DeploymentState *web = add_group(d, "web", 1, 3);
-	nomad_alloc *a = new_alloc(1, uuid('d', 1), "web", true);
-	nomad_alloc *b = new_alloc(2, uuid('d', 1), "db", false);
+	nomad_alloc *a = new_alloc(1, sf_uuid('d', 1), "web", true);
+	nomad_alloc *b = new_alloc(2, sf_uuid('d', 1), "db", false);
 	nomad_state_txn *txn;
 	bool moved = true;
 
@@ -902,16 +852,16 @@ NMD_TEST(test_state_deployments__alloc_changed_counts_placements)
 	a->has_modifytime = 1;
 	a->modifytime = INT64_C(1700000000000000000);
 
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nmd_deployment_alloc_changed(txn, NULL, a, &moved, NULL));
 	CHECK(!moved);
 	/* A group outside the deployment changes nothing. */
 	CHECK_OK(nmd_deployment_alloc_changed(txn, NULL, b, NULL, NULL));
-	commit(txn);
-	got = get(s, uuid('d', 1));
+	sf_commit(txn);
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(group(got, "web")->placedallocs, 1);
 	CHECK_INT(group(got, "web")->n_placedcanaries, 1);
-	CHECK_STR(group(got, "web")->placedcanaries[0], uuid('a', 1));
+	CHECK_STR(group(got, "web")->placedcanaries[0], sf_uuid('a', 1));
 	CHECK_INT(group(got, "web")->requireprogressby->seconds,
 		  1700000000 + 600);
 	CHECK_INT(got->n_taskgroups, 1);
@@ -925,14 +875,14 @@ NMD_TEST(test_state_deployments__alloc_changed_counts_placements)
 		CHECK_OK(nomad_alloc_copy(&cur, a));
 		cur->deploymentstatus->has_healthy = 1;
 		cur->deploymentstatus->healthy = 1;
-		txn = begin(s, 12);
+		txn = sf_begin(s, 12);
 		CHECK_OK(nmd_deployment_alloc_changed(txn, old, cur, &moved,
 						      NULL));
 		CHECK(moved);
-		commit(txn);
+		sf_commit(txn);
 		nomad_alloc_free(cur);
 	}
-	got = get(s, uuid('d', 1));
+	got = get(s, sf_uuid('d', 1));
 	CHECK_INT(group(got, "web")->placedallocs, 1);
 	CHECK_INT(group(got, "web")->healthyallocs, 1);
 	CHECK_INT(group(got, "web")->n_placedcanaries, 1);

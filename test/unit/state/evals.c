@@ -8,21 +8,9 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
 
 /* A UUID whose first byte is `first` and last digits `n`. */
 static const char *uuid(unsigned first, unsigned n)
@@ -107,7 +95,7 @@ static const char *list(nomad_state *s, const nomad_state_list_options *o,
 
 NMD_TEST(test_state_evals__upsert_and_get)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_eval *e = make_eval(uuid(0xab, 0xc), "default", "web",
 				  NOMAD__EVALUATION__STATUS_KIND__pending);
 	nomad_eval *got;
@@ -155,7 +143,7 @@ NMD_TEST(test_state_evals__upsert_and_get)
 
 NMD_TEST(test_state_evals__bad_id_writes_nothing)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_eval *es[2] = {
 		make_eval(uuid(0x10, 1), "default", "web",
 			  NOMAD__EVALUATION__STATUS_KIND__pending),
@@ -203,7 +191,7 @@ static void put_evals(nomad_state *s)
 
 NMD_TEST(test_state_evals__list)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 	struct seen c;
 	put_evals(s);
@@ -267,7 +255,7 @@ NMD_TEST(test_state_evals__list)
 
 NMD_TEST(test_state_evals__list_pages)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 	nomad_state_snap *snap;
 	char tok[NOMAD_STATE_TOKEN_MAX];
@@ -319,7 +307,7 @@ NMD_TEST(test_state_evals__list_pages)
 
 NMD_TEST(test_state_evals__by_job)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_snap *snap;
 	struct seen c = {0};
 	put_evals(s);
@@ -348,7 +336,7 @@ NMD_TEST(test_state_evals__by_job)
 
 NMD_TEST(test_state_evals__delete)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	const char *ids[3];
 	const char *allocs[1] = {"a0000000-0000-4000-8000-000000000001"};
 	nomad_state_txn *txn;
@@ -412,7 +400,7 @@ static nomad_job_summary *summary(nomad_state *s, const char *id)
 
 NMD_TEST(test_state_evals__queued_counts)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("web", "api", "web");
 	nomad_eval *e = make_eval(uuid(0x10, 1), "default", "web",
 				  NOMAD__EVALUATION__STATUS_KIND__complete);
@@ -467,7 +455,7 @@ NMD_TEST(test_state_evals__queued_counts)
 
 NMD_TEST(test_state_evals__complete_cancels_blocked)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_eval *es[3] = {
 		make_eval(uuid(0x10, 1), "default", "web",
 			  NOMAD__EVALUATION__STATUS_KIND__blocked),
@@ -515,7 +503,7 @@ NMD_TEST(test_state_evals__complete_cancels_blocked)
 
 NMD_TEST(test_state_evals__snapshot_and_reopen)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_eval *e = make_eval(uuid(0x10, 1), "default", "web",
 				  NOMAD__EVALUATION__STATUS_KIND__pending);
 	nomad_state_snap *before;
@@ -531,7 +519,7 @@ NMD_TEST(test_state_evals__snapshot_and_reopen)
 	nomad_state_snap_close(before);
 	nomad_state_close(s);
 
-	s = open_store();
+	s = sf_open(NULL);
 	CHECK_INT(nomad_state_last_index(s), 11);
 	got = get(s, uuid(0x10, 1));
 	CHECK_INT(got->status, NOMAD__EVALUATION__STATUS_KIND__failed);

@@ -14,80 +14,22 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
 
 static nomad_state *open_store(unsigned buffer)
 {
-	char path[512];
 	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
 	cfg.event_buffer = buffer;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-static const char *uuid(char kind, unsigned n)
-{
-	static char buf[8][NOMAD_UUID_LEN + 1];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-	snprintf(b, NOMAD_UUID_LEN + 1, "%c%07x-0000-4000-8000-%012x", kind, n,
-		 n * 7919u);
-	return b;
-}
-
-static nomad_state_txn *begin(nomad_state *s, uint64_t index)
-{
-	nomad_state_txn *txn;
-	nomad_error err;
-	if (nomad_state_txn_begin(s, index, &txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "begin: %s", err.message);
-	return txn;
-}
-
-static void commit(nomad_state_txn *txn)
-{
-	nomad_error err;
-	if (nomad_state_txn_commit(txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "commit: %s", err.message);
-}
-
-static nomad_job *new_job(const char *ns, const char *id)
-{
-	nomad_job *j = nomad_job_new();
-	Nomad__TaskGroup *tg = nmd_pb_new(&nomad__task_group__descriptor, NULL);
-	CHECK(j && tg);
-	CHECK(nmd_pb_set_string(NULL, &j->namespace_, ns));
-	CHECK(nmd_pb_set_string(NULL, &j->id, id));
-	CHECK(nmd_pb_set_string(NULL, &j->name, id));
-	CHECK(nmd_pb_set_string(NULL, &tg->name, "web"));
-	tg->has_count = 1;
-	tg->count = 1;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, tg));
-	return j;
-}
-
-/* Commit one job upsert at `index`. */
-static void put_job(nomad_state *s, uint64_t index, const char *ns,
-		    const char *id)
-{
-	nomad_state_txn *txn = begin(s, index);
-	nomad_job *j = new_job(ns, id);
-	CHECK_OK(nomad_state_job_upsert(txn, j, NULL));
-	commit(txn);
-	nomad_job_free(j);
+	return sf_open(&cfg);
 }
 
 static nomad_node *new_node(unsigned n)
 {
 	nomad_node *node = nomad_node_new();
 	CHECK(node != NULL);
-	CHECK(nmd_pb_set_string(NULL, &node->id, uuid('0', n)));
+	CHECK(nmd_pb_set_string(NULL, &node->id, sf_uuid('0', n)));
 	CHECK(nmd_pb_set_string(NULL, &node->name, "client"));
 	CHECK(nmd_pb_set_string(NULL, &node->datacenter, "dc1"));
 	return node;
@@ -97,7 +39,7 @@ static nomad_eval *new_eval(unsigned n, const char *ns, const char *job_id)
 {
 	nomad_eval *e = nomad_eval_new();
 	CHECK(e != NULL);
-	CHECK(nmd_pb_set_string(NULL, &e->id, uuid('e', n)));
+	CHECK(nmd_pb_set_string(NULL, &e->id, sf_uuid('e', n)));
 	CHECK(nmd_pb_set_string(NULL, &e->namespace_, ns));
 	CHECK(nmd_pb_set_string(NULL, &e->jobid, job_id));
 	e->has_status = 1;
@@ -157,7 +99,7 @@ NMD_TEST(test_state_events__published_on_commit)
 	const nomad_job *j;
 
 	check_none(sub);
-	put_job(s, 10, "default", "example");
+	sf_put_job(s, 10, "default", "example");
 	ev = next(sub);
 	check_event(ev, "Job", "JobRegistered", "example", "default", 10);
 	CHECK_INT(ev->n_filter_keys, 0);
@@ -171,7 +113,7 @@ NMD_TEST(test_state_events__published_on_commit)
 	check_none(sub);
 
 	/* The update's payload is the stored job after the write. */
-	put_job(s, 11, "default", "example");
+	sf_put_job(s, 11, "default", "example");
 	ev = next(sub);
 	check_event(ev, "Job", "JobRegistered", "example", "default", 11);
 	j = (const nomad_job *)ev->payload;
@@ -186,8 +128,8 @@ NMD_TEST(test_state_events__none_on_abort)
 {
 	nomad_state *s = open_store(0);
 	nomad_state_sub *sub = subscribe(s, 0, NULL, 0, "*");
-	nomad_state_txn *txn = begin(s, 5);
-	nomad_job *j = new_job("default", "gone");
+	nomad_state_txn *txn = sf_begin(s, 5);
+	nomad_job *j = sf_job("default", "gone");
 	nomad_node *n = new_node(1);
 
 	CHECK_OK(nomad_state_job_upsert(txn, j, NULL));
@@ -196,9 +138,9 @@ NMD_TEST(test_state_events__none_on_abort)
 	check_none(sub);
 
 	/* The same index, committed this time: only its own events. */
-	txn = begin(s, 5);
+	txn = sf_begin(s, 5);
 	CHECK_OK(nomad_state_node_upsert(txn, n, NULL));
-	commit(txn);
+	sf_commit(txn);
 	check_event(next(sub), "Node", "NodeRegistration", n->id, "", 5);
 	check_none(sub);
 	nomad_job_free(j);
@@ -217,23 +159,23 @@ NMD_TEST(test_state_events__node_types)
 	nomad_state_txn *txn;
 	const nomad_state_event *ev;
 
-	txn = begin(s, 1);
+	txn = sf_begin(s, 1);
 	CHECK_OK(nomad_state_node_upsert(txn, n, NULL));
-	commit(txn);
-	txn = begin(s, 2);
+	sf_commit(txn);
+	txn = sf_begin(s, 2);
 	CHECK_OK(nomad_state_node_status(txn, n->id,
 					 NOMAD__NODE__STATUS_KIND__ready,
 					 1700000000, NULL, NULL));
-	commit(txn);
-	txn = begin(s, 3);
+	sf_commit(txn);
+	txn = sf_begin(s, 3);
 	CHECK_OK(nomad_state_node_eligibility(txn, n->id, false, NULL));
-	commit(txn);
-	txn = begin(s, 4);
+	sf_commit(txn);
+	txn = sf_begin(s, 4);
 	CHECK_OK(nomad_state_node_drain(txn, n->id, &ds, false, NULL));
-	commit(txn);
-	txn = begin(s, 5);
+	sf_commit(txn);
+	txn = sf_begin(s, 5);
 	CHECK_OK(nomad_state_nodes_delete(txn, ids, 1, NULL));
-	commit(txn);
+	sf_commit(txn);
 
 	/* Node events have no namespace, so a "default" subscriber sees
 	 * them. Eligibility is typed NodeDrain, as Nomad's MsgTypeEvents. */
@@ -264,20 +206,20 @@ NMD_TEST(test_state_events__job_eval_deployment_types)
 	nomad_eval *e = new_eval(1, "prod", "api");
 	nomad_deployment *d = nomad_deployment_new();
 	Nomad__DeploymentStatusUpdate u = NOMAD__DEPLOYMENT_STATUS_UPDATE__INIT;
-	nomad_job *j = new_job("prod", "api");
+	nomad_job *j = sf_job("prod", "api");
 	nomad_state_txn *txn;
 	const nomad_state_event *ev;
 
-	CHECK(nmd_pb_set_string(NULL, &d->id, uuid('d', 1)));
+	CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('d', 1)));
 	CHECK(nmd_pb_set_string(NULL, &d->namespace_, "prod"));
 	CHECK(nmd_pb_set_string(NULL, &d->jobid, "api"));
 	d->has_status = 1;
 	d->status = NOMAD__DEPLOYMENT__STATUS_KIND__running;
 
-	txn = begin(s, 7);
+	txn = sf_begin(s, 7);
 	CHECK_OK(nomad_state_evals_upsert(txn, &e, 1, NULL));
 	CHECK_OK(nomad_state_deployment_upsert(txn, d, NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Evaluation", "EvaluationUpdated", e->id, "prod", 7);
 	CHECK_INT(ev->n_filter_keys, 1); /* the job; no deployment ID */
@@ -295,9 +237,9 @@ NMD_TEST(test_state_events__job_eval_deployment_types)
 	u.status = NOMAD__DEPLOYMENT__STATUS_KIND__failed;
 	u.statusdescription = (char *)"Failed due to unhealthy allocations";
 	e->status = NOMAD__EVALUATION__STATUS_KIND__complete;
-	txn = begin(s, 8);
+	txn = sf_begin(s, 8);
 	CHECK_OK(nomad_state_deployment_status(txn, &u, j, e, NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Deployment", "DeploymentStatusUpdate", d->id, "prod", 8);
 	CHECK_INT(((const nomad_deployment *)ev->payload)->status,
@@ -314,9 +256,9 @@ NMD_TEST(test_state_events__job_eval_deployment_types)
 	check_none(sub);
 
 	/* The override ended with the operation. */
-	txn = begin(s, 9);
+	txn = sf_begin(s, 9);
 	CHECK_OK(nomad_state_job_delete(txn, "prod", "api", NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Job", "JobDeregistered", "api", "prod", 9);
 	CHECK_INT(((const nomad_job *)ev->payload)->modifyindex, 8);
@@ -333,8 +275,8 @@ static nomad_alloc *new_alloc(unsigned n, const char *ns, const char *job_id)
 {
 	nomad_alloc *a = nomad_alloc_new();
 	CHECK(a != NULL);
-	CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', n)));
-	CHECK(nmd_pb_set_string(NULL, &a->nodeid, uuid('0', 1)));
+	CHECK(nmd_pb_set_string(NULL, &a->id, sf_uuid('a', n)));
+	CHECK(nmd_pb_set_string(NULL, &a->nodeid, sf_uuid('0', 1)));
 	CHECK(nmd_pb_set_string(NULL, &a->namespace_, ns));
 	CHECK(nmd_pb_set_string(NULL, &a->jobid, job_id));
 	CHECK(nmd_pb_set_string(NULL, &a->taskgroup, "web"));
@@ -352,7 +294,7 @@ NMD_TEST(test_state_events__job_status_change_is_one_event)
 	nomad_state *s = open_store(0);
 	nomad_state_topic_filter f = {NOMAD_TOPIC_JOB, "*"};
 	nomad_state_sub *sub = subscribe(s, 0, &f, 1, "*");
-	nomad_job *web = new_job("default", "web"), *api = new_job("prod", "web");
+	nomad_job *web = sf_job("default", "web"), *api = sf_job("prod", "web");
 	nomad_alloc *a = new_alloc(1, "default", "web");
 	nomad_state_txn *txn;
 	const nomad_state_event *ev;
@@ -360,11 +302,11 @@ NMD_TEST(test_state_events__job_status_change_is_one_event)
 	/* Registered with a running allocation: pending, then running at
 	 * commit. The job of the same ID in another namespace keeps its
 	 * own event and status. */
-	txn = begin(s, 5);
+	txn = sf_begin(s, 5);
 	CHECK_OK(nomad_state_job_upsert(txn, web, NULL));
 	CHECK_OK(nomad_state_job_upsert(txn, api, NULL));
 	CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Job", "JobRegistered", "web", "default", 5);
 	CHECK_INT(((const nomad_job *)ev->payload)->status,
@@ -380,10 +322,10 @@ NMD_TEST(test_state_events__job_status_change_is_one_event)
 	web->priority = 70;
 	web->has_priority = 1;
 	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
-	txn = begin(s, 6);
+	txn = sf_begin(s, 6);
 	CHECK_OK(nomad_state_job_upsert(txn, web, NULL));
 	CHECK_OK(nomad_state_allocs_client_update(txn, &a, 1, NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Job", "JobRegistered", "web", "default", 6);
 	CHECK_INT(((const nomad_job *)ev->payload)->status,
@@ -394,10 +336,10 @@ NMD_TEST(test_state_events__job_status_change_is_one_event)
 	/* The status moves without the job being written: the change is
 	 * the job's one event. */
 	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running;
-	txn = begin(s, 7);
+	txn = sf_begin(s, 7);
 	CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
 	CHECK_OK(nomad_state_allocs_client_update(txn, &a, 1, NULL));
-	commit(txn);
+	sf_commit(txn);
 	ev = next(sub);
 	check_event(ev, "Job", "JobRegistered", "web", "default", 7);
 	CHECK_INT(((const nomad_job *)ev->payload)->status,
@@ -427,12 +369,12 @@ NMD_TEST(test_state_events__filter_topic_and_key)
 	nomad_eval *e = new_eval(1, "default", "b");
 	nomad_node *n = new_node(3);
 
-	put_job(s, 1, "default", "a");
-	put_job(s, 2, "default", "b");
-	txn = begin(s, 3);
+	sf_put_job(s, 1, "default", "a");
+	sf_put_job(s, 2, "default", "b");
+	txn = sf_begin(s, 3);
 	CHECK_OK(nomad_state_evals_upsert(txn, &e, 1, NULL));
 	CHECK_OK(nomad_state_node_upsert(txn, n, NULL));
-	commit(txn);
+	sf_commit(txn);
 
 	check_event(next(s1), "Job", "JobRegistered", "a", "default", 1);
 	check_none(s1);
@@ -467,11 +409,11 @@ NMD_TEST(test_state_events__filter_namespace)
 	nomad_node *n = new_node(1);
 	nomad_state_txn *txn;
 
-	put_job(s, 1, "default", "a");
-	put_job(s, 2, "prod", "a");
-	txn = begin(s, 3);
+	sf_put_job(s, 1, "default", "a");
+	sf_put_job(s, 2, "prod", "a");
+	txn = sf_begin(s, 3);
 	CHECK_OK(nomad_state_node_upsert(txn, n, NULL));
-	commit(txn);
+	sf_commit(txn);
 
 	check_event(next(def), "Job", "JobRegistered", "a", "default", 1);
 	check_event(next(def), "Node", "NodeRegistration", n->id, "", 3);
@@ -496,9 +438,9 @@ NMD_TEST(test_state_events__resume_from_index)
 	nomad_state *s = open_store(0);
 	nomad_state_sub *sub;
 
-	put_job(s, 10, "default", "a");
-	put_job(s, 11, "default", "b");
-	put_job(s, 13, "default", "c");
+	sf_put_job(s, 10, "default", "a");
+	sf_put_job(s, 11, "default", "b");
+	sf_put_job(s, 13, "default", "c");
 
 	sub = subscribe(s, 11, NULL, 0, NULL);
 	check_event(next(sub), "Job", "JobRegistered", "b", "default", 11);
@@ -517,9 +459,9 @@ NMD_TEST(test_state_events__resume_from_index)
 	nomad_state_sub_close(sub);
 	sub = subscribe(s, 20, NULL, 0, NULL);
 	check_none(sub);
-	put_job(s, 15, "default", "d");
+	sf_put_job(s, 15, "default", "d");
 	check_none(sub);
-	put_job(s, 20, "default", "e");
+	sf_put_job(s, 20, "default", "e");
 	CHECK_INT(next(sub)->index, 20);
 	nomad_state_sub_close(sub);
 	nomad_state_close(s);
@@ -536,7 +478,7 @@ NMD_TEST(test_state_events__too_far_behind)
 	slow = subscribe(s, 0, NULL, 0, NULL);
 	for (unsigned i = 1; i <= 10; i++) {
 		snprintf(id, sizeof(id), "job-%u", i);
-		put_job(s, i, "default", id);
+		sf_put_job(s, i, "default", id);
 		if (i == 1)
 			held = next(slow); /* then reads no more for a while */
 	}
@@ -586,7 +528,7 @@ static void *write_later(void *arg)
 {
 	struct writer *w = arg;
 	usleep(20000);
-	put_job(w->s, w->index, "default", "late");
+	sf_put_job(w->s, w->index, "default", "late");
 	return NULL;
 }
 
@@ -626,7 +568,7 @@ NMD_TEST(test_state_events__restore_ends_subscriptions)
 	const nomad_state_event *ev;
 	nomad_error err;
 
-	put_job(s, 5, "default", "a");
+	sf_put_job(s, 5, "default", "a");
 	/* What snapshot_restore does once the content is replaced. */
 	pthread_mutex_lock(&s->write_lock);
 	nmd_changes_restored(s);
@@ -644,7 +586,7 @@ NMD_TEST(test_state_events__restore_ends_subscriptions)
 		o.index = 6;
 		CHECK_OK(nomad_state_subscribe(s, &o, NULL, NULL, &sub, NULL));
 	}
-	put_job(s, 6, "default", "b");
+	sf_put_job(s, 6, "default", "b");
 	check_event(next(sub), "Job", "JobRegistered", "b", "default", 6);
 	nomad_state_sub_close(sub);
 	nomad_state_close(s);

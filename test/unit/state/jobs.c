@@ -9,42 +9,15 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
 
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-static void add_group(nomad_job *j, const char *name, int count)
-{
-	Nomad__TaskGroup *tg = nmd_pb_new(&nomad__task_group__descriptor, NULL);
-	CHECK(tg != NULL);
-	CHECK(nmd_pb_set_string(NULL, &tg->name, name));
-	tg->has_count = 1;
-	tg->count = count;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, tg));
-}
-
 static nomad_job *make_job(const char *ns, const char *id)
 {
-	nomad_job *j = nomad_job_new();
-	CHECK(j != NULL);
-	CHECK(nmd_pb_set_string(NULL, &j->namespace_, ns));
-	CHECK(nmd_pb_set_string(NULL, &j->id, id));
-	CHECK(nmd_pb_set_string(NULL, &j->name, id));
+	nomad_job *j = sf_job(ns, id);
 	j->has_priority = 1;
 	j->priority = 50;
-	add_group(j, "web", 1);
 	return j;
 }
 
@@ -135,7 +108,7 @@ static void versions(nomad_state *s, const char *id, struct seen *c)
 
 NMD_TEST(test_state_jobs__index_must_grow)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	nomad_state_txn *txn = (nomad_state_txn *)1;
 	nomad_error err;
@@ -164,11 +137,11 @@ NMD_TEST(test_state_jobs__index_must_grow)
 
 NMD_TEST(test_state_jobs__upsert_new)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	nomad_job_summary *sum;
 	nomad_state_snap *snap;
-	add_group(j, "api", 2);
+	sf_add_group(j, "api", 2);
 	upsert(s, 10, j);
 	CHECK(!j->has_version && !j->has_createindex); /* input untouched */
 	got = get(s, NULL, "web");
@@ -216,7 +189,7 @@ NMD_TEST(test_state_jobs__upsert_new)
 
 NMD_TEST(test_state_jobs__upsert_unchanged_keeps_version)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	nomad_job_summary *sum;
 	nomad_state_snap *snap;
@@ -269,7 +242,7 @@ NMD_TEST(test_state_jobs__upsert_unchanged_keeps_version)
 
 NMD_TEST(test_state_jobs__changed_spec_bumps_version)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	nomad_state_snap *snap;
 	struct seen c;
@@ -313,7 +286,7 @@ NMD_TEST(test_state_jobs__changed_spec_bumps_version)
 
 NMD_TEST(test_state_jobs__six_versions_kept)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	nomad_state_snap *snap;
 	struct seen c;
@@ -339,7 +312,7 @@ NMD_TEST(test_state_jobs__six_versions_kept)
 
 NMD_TEST(test_state_jobs__stable_version_survives_pruning)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web");
 	struct seen c;
 	upsert(s, 10, j);
@@ -364,12 +337,12 @@ NMD_TEST(test_state_jobs__stable_version_survives_pruning)
 
 NMD_TEST(test_state_jobs__summary_follows_groups)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web");
 	nomad_job_summary *sum;
 	Nomad__TaskGroup *tg;
 	upsert(s, 10, j);
-	add_group(j, "db", 1);
+	sf_add_group(j, "db", 1);
 	upsert(s, 20, j);
 	sum = summary(s, "default", "web");
 	CHECK_INT(sum->n_summary, 2);
@@ -404,7 +377,7 @@ NMD_TEST(test_state_jobs__summary_counts_allocations)
 		LOST = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost,
 		UNKNOWN = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__unknown,
 	};
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web");
 	Nomad__IntEntry e = NOMAD__INT_ENTRY__INIT, *q[1] = {&e};
 	const Nomad__TaskGroupSummary *g;
@@ -490,7 +463,7 @@ NMD_TEST(test_state_jobs__summary_counts_allocations)
 
 NMD_TEST(test_state_jobs__children_counted_in_parent)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *parent = make_job("default", "batch");
 	nomad_job *child = make_job("default", "batch/dispatch-1");
 	nomad_job_summary *sum;
@@ -537,7 +510,7 @@ NMD_TEST(test_state_jobs__children_counted_in_parent)
 
 NMD_TEST(test_state_jobs__status_and_submit_time)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got;
 	j->has_status = 1;
 	j->status = NOMAD__JOB__STATUS_KIND__running;
@@ -570,7 +543,7 @@ NMD_TEST(test_state_jobs__status_and_submit_time)
 
 NMD_TEST(test_state_jobs__delete)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got = NULL;
 	nomad_job_summary *sum = NULL;
 	nomad_state_txn *txn;
@@ -644,22 +617,12 @@ static bool has_launch(nomad_state *s, const char *ns, const char *id)
 	return rc == NOMAD_OK;
 }
 
-static uint64_t launch_index(nomad_state *s)
-{
-	nomad_state_snap *snap;
-	uint64_t idx;
-	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	idx = nomad_state_snap_table_index(snap, NOMAD_TABLE_PERIODIC_LAUNCH);
-	nomad_state_snap_close(snap);
-	return idx;
-}
-
 /* Nomad's purge deletes the job's periodic launch too, whether or not the
  * job is periodic now, and the launch table's index moves only when there
  * was one. */
 NMD_TEST(test_state_jobs__delete_takes_the_periodic_launch)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *cron = make_job("prod", "cron");
 	nomad_job *web = make_job("prod", "web");
 	nomad_state_txn *txn;
@@ -676,20 +639,20 @@ NMD_TEST(test_state_jobs__delete_takes_the_periodic_launch)
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 	CHECK(!has_launch(s, "prod", "cron"));
 	CHECK(has_launch(s, "default", "cron"));
-	CHECK_INT(launch_index(s), 20);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 20);
 
 	CHECK_OK(nomad_state_txn_begin(s, 21, &txn, NULL));
 	CHECK_OK(nomad_state_job_delete(txn, "prod", "web", NULL));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
 	CHECK(!has_launch(s, "prod", "web"));
-	CHECK_INT(launch_index(s), 21);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 21);
 
 	/* A job without a launch leaves the launch table alone. */
 	upsert(s, 30, web);
 	CHECK_OK(nomad_state_txn_begin(s, 31, &txn, NULL));
 	CHECK_OK(nomad_state_job_delete(txn, "prod", "web", NULL));
 	CHECK_OK(nomad_state_txn_commit(txn, NULL));
-	CHECK_INT(launch_index(s), 21);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 21);
 	CHECK(has_launch(s, "default", "cron"));
 
 	nomad_job_free(cron);
@@ -699,7 +662,7 @@ NMD_TEST(test_state_jobs__delete_takes_the_periodic_launch)
 
 NMD_TEST(test_state_jobs__get_missing_and_bad_input)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got = (nomad_job *)1;
 	nomad_state_snap *snap;
 	nomad_state_txn *txn;
@@ -746,7 +709,7 @@ static void put_jobs(nomad_state *s)
 
 NMD_TEST(test_state_jobs__list_order_namespaces_prefix)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 	struct seen c;
 	put_jobs(s);
@@ -807,7 +770,7 @@ static int stop_after_two(const ProtobufCMessage *m, void *ud)
 
 NMD_TEST(test_state_jobs__list_pages)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 	nomad_state_snap *snap;
 	char tok[NOMAD_STATE_TOKEN_MAX];
@@ -867,14 +830,14 @@ NMD_TEST(test_state_jobs__list_pages)
 
 NMD_TEST(test_state_jobs__snapshot_isolation)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("default", "web"), *got = NULL;
 	nomad_state_snap *before, *after;
 	upsert(s, 10, j);
 	CHECK_OK(nomad_state_snapshot(s, &before, NULL));
 	j->priority = 90;
 	upsert(s, 20, j);
-	add_group(j, "db", 1);
+	sf_add_group(j, "db", 1);
 	upsert(s, 25, j);
 	nomad_job *k = make_job("default", "api");
 	upsert(s, 30, k);
@@ -908,7 +871,7 @@ NMD_TEST(test_state_jobs__snapshot_isolation)
 
 NMD_TEST(test_state_jobs__reopen)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = make_job("prod", "web"), *got;
 	nomad_job_summary *sum;
 	nomad_state_snap *snap;
@@ -918,7 +881,7 @@ NMD_TEST(test_state_jobs__reopen)
 	upsert(s, 15, j);
 	nomad_state_close(s);
 
-	s = open_store();
+	s = sf_open(NULL);
 	CHECK_INT(nomad_state_last_index(s), 15);
 	got = get(s, "prod", "web");
 	CHECK_INT(got->version, 1);

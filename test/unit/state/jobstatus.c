@@ -8,18 +8,8 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "structs/pb.h"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	CHECK_OK(nomad_state_open(&s, &cfg, NULL));
-	return s;
-}
 
 static nomad_job *job(const char *id, Nomad__JobType type)
 {
@@ -69,7 +59,7 @@ static int status_of(nomad_state *s, const char *id)
 
 NMD_TEST(test_state_jobstatus__follows_evals_and_allocs)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *j = job("web", NOMAD__JOB_TYPE__service);
 	nomad_eval *e = eval("web", NOMAD__EVALUATION__STATUS_KIND__pending);
 	nomad_alloc *a = alloc("web", NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running);
@@ -105,7 +95,7 @@ NMD_TEST(test_state_jobstatus__follows_evals_and_allocs)
 
 NMD_TEST(test_state_jobstatus__system_periodic_parameterized_run)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_job *sys = job("sys", NOMAD__JOB_TYPE__system);
 	nomad_job *per = job("per", NOMAD__JOB_TYPE__batch);
 	nomad_job *par = job("par", NOMAD__JOB_TYPE__batch);

@@ -9,24 +9,12 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "structs/pb.h"
 
 /* One object of each kind has this ID; a second one sorts after it. */
 #define ID_A "3f2a1b4c-5d6e-4f70-8192-a3b4c5d6e7f8"
 #define ID_B "c0ffee00-0000-4000-8000-000000000001"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
 
 /* A node, an evaluation, an allocation and a deployment with ID `id`. */
 static void put_all(nomad_state *s, uint64_t index, const char *id)
@@ -75,13 +63,6 @@ static const struct {
 	{"deployments", nomad_state_deployments_list},
 };
 
-static int count_cb(const ProtobufCMessage *obj, void *ud)
-{
-	(void)obj;
-	(*(unsigned *)ud)++;
-	return 0;
-}
-
 /* List with `prefix` in every listing: each returns `rc` and, when that
  * is NOMAD_OK, `want` objects. */
 static void check_prefix(nomad_state *s, const char *prefix,
@@ -96,7 +77,7 @@ static void check_prefix(nomad_state *s, const char *prefix,
 	for (size_t i = 0; i < sizeof(listings) / sizeof(*listings); i++) {
 		unsigned n = 0;
 		nomad_error err = {0};
-		nomad_err got = listings[i].fn(snap, &o, count_cb, &n, next,
+		nomad_err got = listings[i].fn(snap, &o, sf_count_cb, &n, next,
 					       &err);
 		if (got != rc || (rc == NOMAD_OK && n != want))
 			nmd_test_fail(__FILE__, __LINE__,
@@ -111,7 +92,7 @@ static void check_prefix(nomad_state *s, const char *prefix,
 
 NMD_TEST(test_state_listings__id_prefix_one_rule)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	put_all(s, 10, ID_A);
 	put_all(s, 11, ID_B);
 

@@ -8,21 +8,9 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
 
 /* A deterministic node ID: n in the first group, so IDs sort by n. */
 static const char *node_id(unsigned n)
@@ -47,29 +35,13 @@ static nomad_node *new_node(unsigned n)
 	return node;
 }
 
-static nomad_state_txn *begin(nomad_state *s, uint64_t index)
-{
-	nomad_state_txn *txn;
-	nomad_error err;
-	if (nomad_state_txn_begin(s, index, &txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "begin: %s", err.message);
-	return txn;
-}
-
-static void commit(nomad_state_txn *txn)
-{
-	nomad_error err;
-	if (nomad_state_txn_commit(txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "commit: %s", err.message);
-}
-
 static void upsert(nomad_state *s, uint64_t index, const nomad_node *node)
 {
-	nomad_state_txn *txn = begin(s, index);
+	nomad_state_txn *txn = sf_begin(s, index);
 	nomad_error err;
 	if (nomad_state_node_upsert(txn, node, &err))
 		nmd_test_fail(__FILE__, __LINE__, "upsert: %s", err.message);
-	commit(txn);
+	sf_commit(txn);
 }
 
 /* The node as a new snapshot sees it; NULL when it does not exist. */
@@ -84,16 +56,6 @@ static nomad_node *get(nomad_state *s, const char *id)
 	CHECK((rc == NOMAD_OK) == (n != NULL));
 	nomad_state_snap_close(snap);
 	return n;
-}
-
-static uint64_t nodes_index(nomad_state *s)
-{
-	nomad_state_snap *snap;
-	uint64_t idx;
-	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	idx = nomad_state_snap_table_index(snap, NOMAD_TABLE_NODES);
-	nomad_state_snap_close(snap);
-	return idx;
 }
 
 static Nomad__DrainStrategy *strategy(int64_t started)
@@ -112,7 +74,7 @@ static Nomad__DrainStrategy *strategy(int64_t started)
 
 NMD_TEST(test_state_nodes__register_fills_defaults)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1), *got;
 
 	upsert(s, 10, node);
@@ -129,7 +91,7 @@ NMD_TEST(test_state_nodes__register_fills_defaults)
 	CHECK_STR(got->events[0]->message, "Node registered");
 	CHECK_STR(got->events[0]->subsystem, "Cluster");
 	CHECK_INT(got->events[0]->timestamp->seconds, 1700000000);
-	CHECK_INT(nodes_index(s), 10);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODES), 10);
 	/* The caller's node is untouched. */
 	CHECK(!node->has_createindex && node->n_events == 0);
 	nomad_node_free(got);
@@ -153,9 +115,9 @@ NMD_TEST(test_state_nodes__register_fills_defaults)
 
 NMD_TEST(test_state_nodes__register_rejects_bad_ids)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1);
-	nomad_state_txn *txn = begin(s, 5);
+	nomad_state_txn *txn = sf_begin(s, 5);
 	nomad_error err;
 
 	CHECK(nmd_pb_set_string(NULL, &node->id, "node-1"));
@@ -171,21 +133,21 @@ NMD_TEST(test_state_nodes__register_rejects_bad_ids)
 
 NMD_TEST(test_state_nodes__reregister_keeps_operator_fields)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1), *got;
 	Nomad__DrainStrategy *drain = strategy(1700000100);
 	Nomad__NodeEvent ev = NOMAD__NODE_EVENT__INIT;
 	nomad_state_txn *txn;
 
 	upsert(s, 10, node);
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), drain, false, NULL));
 	ev.message = (char *)"Node heartbeat missed";
 	ev.subsystem = (char *)"Cluster";
 	CHECK_OK(nomad_state_node_status(txn, node_id(1),
 					 NOMAD__NODE__STATUS_KIND__down,
 					 1700000200, &ev, NULL));
-	commit(txn);
+	sf_commit(txn);
 
 	/* The client comes back: ready, eligible in its own view, new
 	 * name, no drain, no events. */
@@ -231,26 +193,19 @@ NMD_TEST(test_state_nodes__reregister_keeps_operator_fields)
 	nomad_state_close(s);
 }
 
-static int count_cb(const ProtobufCMessage *obj, void *ud)
-{
-	(void)obj;
-	(*(unsigned *)ud)++;
-	return 0;
-}
-
 static unsigned count_nodes(nomad_state *s)
 {
 	nomad_state_snap *snap;
 	unsigned n = 0;
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
-	CHECK_OK(nomad_state_nodes_list(snap, NULL, count_cb, &n, NULL, NULL));
+	CHECK_OK(nomad_state_nodes_list(snap, NULL, sf_count_cb, &n, NULL, NULL));
 	nomad_state_snap_close(snap);
 	return n;
 }
 
 NMD_TEST(test_state_nodes__placeholder_becomes_the_registered_row)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(7);
 	nomad_state_txn *txn;
 	uint8_t id[16];
@@ -262,18 +217,18 @@ NMD_TEST(test_state_nodes__placeholder_becomes_the_registered_row)
 		upsert(s, 5, other);
 		nomad_node_free(other);
 	}
-	txn = begin(s, 10);
+	txn = sf_begin(s, 10);
 	CHECK_OK(nmd_node_pk(txn, id, &pk, NULL));
 	CHECK_OK(nmd_node_pk(txn, id, &again, NULL));
 	CHECK_INT(again, pk);
-	commit(txn);
+	sf_commit(txn);
 
 	/* Invisible until it registers; the nodes index did not move. */
 	CHECK(get(s, node_id(7)) == NULL);
 	CHECK_INT(count_nodes(s), 1);
-	CHECK_INT(nodes_index(s), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODES), 5);
 
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_INT(nomad_state_node_status(txn, node_id(7),
 					  NOMAD__NODE__STATUS_KIND__ready, 1,
 					  NULL, NULL),
@@ -284,7 +239,7 @@ NMD_TEST(test_state_nodes__placeholder_becomes_the_registered_row)
 
 	/* Registering fills the same row: same pk, no second row. */
 	upsert(s, 12, node);
-	txn = begin(s, 13);
+	txn = sf_begin(s, 13);
 	CHECK_OK(nmd_node_pk(txn, id, &again, NULL));
 	CHECK_INT(again, pk);
 	nomad_state_txn_abort(txn);
@@ -302,7 +257,7 @@ NMD_TEST(test_state_nodes__placeholder_becomes_the_registered_row)
 
 NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1), *got;
 	char msg[32];
 	nomad_error err;
@@ -310,7 +265,7 @@ NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 	upsert(s, 10, node);
 	for (unsigned i = 0; i < 12; i++) {
 		Nomad__NodeEvent ev = NOMAD__NODE_EVENT__INIT;
-		nomad_state_txn *txn = begin(s, 11 + i);
+		nomad_state_txn *txn = sf_begin(s, 11 + i);
 		snprintf(msg, sizeof(msg), "event %u", i);
 		ev.message = msg;
 		CHECK_OK(nomad_state_node_status(
@@ -318,7 +273,7 @@ NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 			i % 2 ? NOMAD__NODE__STATUS_KIND__ready
 			      : NOMAD__NODE__STATUS_KIND__down,
 			1700000000 + i, &ev, &err));
-		commit(txn);
+		sf_commit(txn);
 	}
 	got = get(s, node_id(1));
 	CHECK_INT(got->n_events, NMD_STATE_NODE_EVENTS);
@@ -335,7 +290,7 @@ NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 
 	/* Without an event the events stay as they are. */
 	{
-		nomad_state_txn *txn = begin(s, 30);
+		nomad_state_txn *txn = sf_begin(s, 30);
 		CHECK_OK(nomad_state_node_status(txn, node_id(1),
 						 NOMAD__NODE__STATUS_KIND__down,
 						 1700000100, NULL, NULL));
@@ -347,7 +302,7 @@ NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 						  0, NULL, &err),
 			  NOMAD_ENOTFOUND);
 		CHECK_CONTAINS(err.message, "node not found");
-		commit(txn);
+		sf_commit(txn);
 	}
 	got = get(s, node_id(1));
 	CHECK_INT(got->n_events, NMD_STATE_NODE_EVENTS);
@@ -360,35 +315,35 @@ NMD_TEST(test_state_nodes__status_keeps_newest_ten_events)
 
 NMD_TEST(test_state_nodes__eligibility_refused_while_draining)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1), *got;
 	Nomad__DrainStrategy *drain = strategy(1700000100);
 	nomad_state_txn *txn;
 	nomad_error err;
 
 	upsert(s, 10, node);
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nomad_state_node_eligibility(txn, node_id(1), false, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_INT(got->schedulingeligibility,
 		  NOMAD__NODE__ELIGIBILITY_KIND__ineligible);
 	CHECK_INT(got->modifyindex, 11);
 	nomad_node_free(got);
 
-	txn = begin(s, 12);
+	txn = sf_begin(s, 12);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), drain, false, NULL));
 	CHECK_INT(nomad_state_node_eligibility(txn, node_id(1), true, &err),
 		  NOMAD_EINVAL);
 	CHECK_CONTAINS(err.message, "while it is draining");
 	/* Ineligible stays allowed. */
 	CHECK_OK(nomad_state_node_eligibility(txn, node_id(1), false, NULL));
-	commit(txn);
+	sf_commit(txn);
 
-	txn = begin(s, 13);
+	txn = sf_begin(s, 13);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), NULL, false, NULL));
 	CHECK_OK(nomad_state_node_eligibility(txn, node_id(1), true, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_INT(got->schedulingeligibility,
 		  NOMAD__NODE__ELIGIBILITY_KIND__eligible);
@@ -400,7 +355,7 @@ NMD_TEST(test_state_nodes__eligibility_refused_while_draining)
 
 NMD_TEST(test_state_nodes__drain_start_and_stop)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1), *got;
 	Nomad__DrainStrategy *drain = strategy(1700000100);
 	Nomad__DrainStrategy *longer = strategy(1700000500);
@@ -410,9 +365,9 @@ NMD_TEST(test_state_nodes__drain_start_and_stop)
 	upsert(s, 10, node);
 
 	/* Start: ineligible, LastDrain draining since the strategy's start. */
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), drain, true, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK(got->drain && got->drainstrategy);
 	CHECK_INT(got->schedulingeligibility,
@@ -425,9 +380,9 @@ NMD_TEST(test_state_nodes__drain_start_and_stop)
 	nomad_node_free(got);
 
 	/* A new strategy while draining updates LastDrain, keeps its start. */
-	txn = begin(s, 12);
+	txn = sf_begin(s, 12);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), longer, false, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_INT(got->drainstrategy->startedat->seconds, 1700000500);
 	CHECK_INT(got->lastdrain->startedat->seconds, 1700000100);
@@ -435,9 +390,9 @@ NMD_TEST(test_state_nodes__drain_start_and_stop)
 	nomad_node_free(got);
 
 	/* Stop without mark_eligible: canceled, still ineligible. */
-	txn = begin(s, 13);
+	txn = sf_begin(s, 13);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), NULL, false, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK(!got->drain && !got->drainstrategy);
 	CHECK_INT(got->schedulingeligibility,
@@ -447,32 +402,32 @@ NMD_TEST(test_state_nodes__drain_start_and_stop)
 	nomad_node_free(got);
 
 	/* Stopping again is no drain operation: LastDrain stays. */
-	txn = begin(s, 14);
+	txn = sf_begin(s, 14);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), NULL, false, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_STR(got->lastdrain->status, "canceled");
 	CHECK_INT(got->modifyindex, 14);
 	nomad_node_free(got);
 
 	/* A second drain starts a new LastDrain; mark_eligible on stop. */
-	txn = begin(s, 15);
+	txn = sf_begin(s, 15);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), longer, false, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_INT(got->lastdrain->startedat->seconds, 1700000500);
 	CHECK_STR(got->lastdrain->status, "draining");
 	nomad_node_free(got);
-	txn = begin(s, 16);
+	txn = sf_begin(s, 16);
 	CHECK_OK(nomad_state_node_drain(txn, node_id(1), NULL, true, NULL));
-	commit(txn);
+	sf_commit(txn);
 	got = get(s, node_id(1));
 	CHECK_INT(got->schedulingeligibility,
 		  NOMAD__NODE__ELIGIBILITY_KIND__eligible);
 	CHECK(!got->drain);
 	nomad_node_free(got);
 
-	txn = begin(s, 17);
+	txn = sf_begin(s, 17);
 	CHECK_INT(nomad_state_node_drain(txn, node_id(2), drain, false, &err),
 		  NOMAD_ENOTFOUND);
 	nomad_state_txn_abort(txn);
@@ -484,7 +439,7 @@ NMD_TEST(test_state_nodes__drain_start_and_stop)
 
 NMD_TEST(test_state_nodes__delete)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *a = new_node(1), *b = new_node(2), *got;
 	const char *ids[2];
 	char id1[NOMAD_UUID_LEN + 1], id2[NOMAD_UUID_LEN + 1];
@@ -499,7 +454,7 @@ NMD_TEST(test_state_nodes__delete)
 	/* One unknown ID: nothing is deleted. */
 	ids[0] = id1;
 	ids[1] = node_id(3);
-	txn = begin(s, 12);
+	txn = sf_begin(s, 12);
 	CHECK_INT(nomad_state_nodes_delete(txn, ids, 2, &err), NOMAD_ENOTFOUND);
 	CHECK_CONTAINS(err.message, "node not found");
 	got = get(s, id1);
@@ -509,13 +464,13 @@ NMD_TEST(test_state_nodes__delete)
 	nomad_state_txn_abort(txn);
 
 	ids[1] = id2;
-	txn = begin(s, 13);
+	txn = sf_begin(s, 13);
 	CHECK_OK(nomad_state_nodes_delete(txn, ids, 2, &err));
-	commit(txn);
+	sf_commit(txn);
 	CHECK(get(s, id1) == NULL);
 	CHECK(get(s, id2) == NULL);
 	CHECK_INT(count_nodes(s), 0);
-	CHECK_INT(nodes_index(s), 13);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODES), 13);
 
 	/* Registering again is a new registration. */
 	upsert(s, 14, a);
@@ -546,7 +501,7 @@ static nomad_alloc *alloc_on(unsigned n, const char *node)
 
 NMD_TEST(test_state_nodes__delete_keeps_the_key_of_allocations)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node *node = new_node(1);
 	nomad_alloc *a = alloc_on(1, node_id(1));
 	nomad_state_snap *snap;
@@ -558,12 +513,12 @@ NMD_TEST(test_state_nodes__delete_keeps_the_key_of_allocations)
 	snprintf(id, sizeof(id), "%s", node_id(1));
 	ids[0] = id;
 	upsert(s, 10, node);
-	txn = begin(s, 11);
+	txn = sf_begin(s, 11);
 	CHECK_OK(nomad_state_allocs_upsert(txn, &a, 1, NULL));
-	commit(txn);
-	txn = begin(s, 12);
+	sf_commit(txn);
+	txn = sf_begin(s, 12);
 	CHECK_OK(nomad_state_nodes_delete(txn, ids, 1, NULL));
-	commit(txn);
+	sf_commit(txn);
 	CHECK(get(s, id) == NULL);
 	CHECK_INT(count_nodes(s), 0);
 
@@ -571,14 +526,14 @@ NMD_TEST(test_state_nodes__delete_keeps_the_key_of_allocations)
 	 * the node registers again. */
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	CHECK_OK(nomad_state_allocs_by_node(snap, id, NOMAD_STATE_TERMINAL,
-					    count_cb, &n, NULL));
+					    sf_count_cb, &n, NULL));
 	nomad_state_snap_close(snap);
 	CHECK_INT(n, 1);
 	upsert(s, 13, node);
 	n = 0;
 	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
 	CHECK_OK(nomad_state_allocs_by_node(snap, id, NOMAD_STATE_TERMINAL,
-					    count_cb, &n, NULL));
+					    sf_count_cb, &n, NULL));
 	nomad_state_snap_close(snap);
 	CHECK_INT(n, 1);
 	nomad_alloc_free(a);
@@ -628,7 +583,7 @@ static nomad_err list(nomad_state *s, const nomad_state_list_options *o,
 
 NMD_TEST(test_state_nodes__list_prefix_and_pages)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	/* 0x10, 0x11, 0x12, 0x20, 0x21 in the first byte group */
 	static const unsigned ns[] = {0x21000000, 0x10000000, 0x12000000,
 				      0x20000000, 0x11000000};
@@ -647,9 +602,9 @@ NMD_TEST(test_state_nodes__list_prefix_and_pages)
 	}
 	/* A placeholder between them is never listed. */
 	CHECK(nmd_uuid_to_bytes(node_id(0x1f000000), key));
-	txn = begin(s, 20);
+	txn = sf_begin(s, 20);
 	CHECK_OK(nmd_node_pk(txn, key, &pk, NULL));
-	commit(txn);
+	sf_commit(txn);
 
 	CHECK_OK(list(s, NULL, &c, token, NULL));
 	CHECK_INT(c.n, 5);

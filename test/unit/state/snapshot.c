@@ -18,6 +18,7 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "core/buf.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
@@ -26,27 +27,9 @@
 
 static nomad_state *open_at(const char *name, unsigned hot_max)
 {
-	char path[512];
 	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/%s", nmd_test_tmpdir(), name);
-	cfg.path = path;
 	cfg.hot_allocs_max = hot_max;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-/* A deterministic UUID for object `n` of kind `kind` (a hex digit). */
-static const char *uuid(char kind, unsigned n)
-{
-	static char buf[8][NOMAD_UUID_LEN + 1];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-	snprintf(b, NOMAD_UUID_LEN + 1, "%c%07x-0000-4000-8000-%012x", kind,
-		 n & 0xfffffffu, n * 7919u);
-	return b;
+	return sf_open_at(name, &cfg);
 }
 
 static uint64_t rng_state;
@@ -68,13 +51,6 @@ static nomad_state_txn *begin(nomad_state *s)
 	return txn;
 }
 
-static void commit(nomad_state_txn *txn)
-{
-	nomad_error err;
-	if (nomad_state_txn_commit(txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "commit: %s", err.message);
-}
-
 #define OK(call)                                                              \
 	do {                                                                  \
 		nomad_error e_;                                               \
@@ -84,16 +60,6 @@ static void commit(nomad_state_txn *txn)
 	} while (0)
 
 static const char *const namespaces[] = {"default", "prod"};
-
-static void add_group(nomad_job *j, const char *name, int count)
-{
-	Nomad__TaskGroup *tg = nmd_pb_new(&nomad__task_group__descriptor, NULL);
-	CHECK(tg != NULL);
-	CHECK(nmd_pb_set_string(NULL, &tg->name, name));
-	tg->has_count = 1;
-	tg->count = count;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, tg));
-}
 
 static nomad_job *make_job(unsigned n, int priority)
 {
@@ -106,9 +72,9 @@ static nomad_job *make_job(unsigned n, int priority)
 	CHECK(nmd_pb_set_string(NULL, &j->name, id));
 	j->has_priority = 1;
 	j->priority = priority;
-	add_group(j, "web", 1 + (int)(n % 3));
+	sf_add_group(j, "web", 1 + (int)(n % 3));
 	if (n % 4 == 0)
-		add_group(j, "db", 1);
+		sf_add_group(j, "db", 1);
 	return j;
 }
 
@@ -130,24 +96,24 @@ static void put_nodes(nomad_state *s, unsigned n_nodes)
 		nomad_state_txn *txn = begin(s);
 		for (unsigned k = i; k < i + 8 && k < n_nodes; k++) {
 			nomad_node *node = nomad_node_new();
-			CHECK(nmd_pb_set_string(NULL, &node->id, uuid('d', k)));
+			CHECK(nmd_pb_set_string(NULL, &node->id, sf_uuid('d', k)));
 			CHECK(nmd_pb_set_string(NULL, &node->name, "client"));
 			CHECK(nmd_pb_set_string(NULL, &node->datacenter,
 						k % 2 ? "dc1" : "dc2"));
 			OK(nomad_state_node_upsert(txn, node, &e_));
 			nomad_node_free(node);
 		}
-		commit(txn);
+		sf_commit(txn);
 	}
 	for (unsigned k = 0; k < n_nodes; k += 3) {
 		Nomad__NodeEvent ev = NOMAD__NODE_EVENT__INIT;
 		nomad_state_txn *txn = begin(s);
 		ev.message = (char *)"heartbeat missed";
-		OK(nomad_state_node_status(txn, uuid('d', k),
+		OK(nomad_state_node_status(txn, sf_uuid('d', k),
 					   k % 2 ? NOMAD__NODE__STATUS_KIND__down
 						 : NOMAD__NODE__STATUS_KIND__ready,
 					   1700000000 + k, &ev, &e_));
-		commit(txn);
+		sf_commit(txn);
 	}
 }
 
@@ -166,7 +132,7 @@ static void put_jobs(nomad_state *s, unsigned n_jobs)
 				OK(nomad_state_job_upsert(txn, j, &e_));
 				nomad_job_free(j);
 			}
-			commit(txn);
+			sf_commit(txn);
 		}
 	}
 }
@@ -182,7 +148,7 @@ static void put_evals(nomad_state *s, unsigned n_evals, unsigned n_jobs)
 			char id[32];
 			nomad_eval *e = nomad_eval_new();
 			snprintf(id, sizeof(id), "job-%04u", jn);
-			CHECK(nmd_pb_set_string(NULL, &e->id, uuid('e', k)));
+			CHECK(nmd_pb_set_string(NULL, &e->id, sf_uuid('e', k)));
 			CHECK(nmd_pb_set_string(NULL, &e->namespace_,
 						namespaces[jn % 2]));
 			CHECK(nmd_pb_set_string(NULL, &e->jobid, id));
@@ -194,7 +160,7 @@ static void put_evals(nomad_state *s, unsigned n_evals, unsigned n_jobs)
 			es[n++] = e;
 		}
 		OK(nomad_state_evals_upsert(txn, es, n, &e_));
-		commit(txn);
+		sf_commit(txn);
 		for (size_t k = 0; k < n; k++)
 			nomad_eval_free(es[k]);
 	}
@@ -212,7 +178,7 @@ static void put_deployments(nomad_state *s, unsigned n_deps)
 		char id[32];
 		snprintf(id, sizeof(id), "job-%04u", k);
 		CHECK(d && e && st);
-		CHECK(nmd_pb_set_string(NULL, &d->id, uuid('f', k)));
+		CHECK(nmd_pb_set_string(NULL, &d->id, sf_uuid('f', k)));
 		CHECK(nmd_pb_set_string(NULL, &d->namespace_, namespaces[k % 2]));
 		CHECK(nmd_pb_set_string(NULL, &d->jobid, id));
 		d->has_status = 1;
@@ -223,7 +189,7 @@ static void put_deployments(nomad_state *s, unsigned n_deps)
 		st->desiredtotal = 3;
 		CHECK(NMD_PB_APPEND(NULL, d->taskgroups, d->n_taskgroups, e));
 		OK(nomad_state_deployment_upsert(txn, d, &e_));
-		commit(txn);
+		sf_commit(txn);
 		nomad_deployment_free(d);
 	}
 }
@@ -247,11 +213,11 @@ static void put_allocs(nomad_state *s, unsigned first, unsigned n_allocs,
 			nomad_alloc *a = nomad_alloc_new();
 			char name[64];
 			snprintf(name, sizeof(name), "%s.web[%u]", jobs[jn]->id, k);
-			CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', first + k)));
+			CHECK(nmd_pb_set_string(NULL, &a->id, sf_uuid('a', first + k)));
 			CHECK(nmd_pb_set_string(NULL, &a->nodeid,
-						uuid('d', rnd(n_nodes))));
+						sf_uuid('d', rnd(n_nodes))));
 			CHECK(nmd_pb_set_string(NULL, &a->evalid,
-						uuid('e', rnd(n_evals))));
+						sf_uuid('e', rnd(n_evals))));
 			CHECK(nmd_pb_set_string(NULL, &a->jobid, jobs[jn]->id));
 			CHECK(nmd_pb_set_string(NULL, &a->namespace_,
 						jobs[jn]->namespace_));
@@ -259,7 +225,7 @@ static void put_allocs(nomad_state *s, unsigned first, unsigned n_allocs,
 			CHECK(nmd_pb_set_string(NULL, &a->name, name));
 			if (jn < n_deps && rnd(2))
 				CHECK(nmd_pb_set_string(NULL, &a->deploymentid,
-							uuid('f', jn)));
+							sf_uuid('f', jn)));
 			a->has_desiredstatus = a->has_clientstatus = 1;
 			a->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
 			a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__pending;
@@ -267,7 +233,7 @@ static void put_allocs(nomad_state *s, unsigned first, unsigned n_allocs,
 			as[n++] = a;
 		}
 		OK(nomad_state_allocs_upsert(txn, as, n, &e_));
-		commit(txn);
+		sf_commit(txn);
 		for (size_t k = 0; k < n; k++)
 			nomad_alloc_free(as[k]);
 	}
@@ -285,7 +251,7 @@ static void update_allocs(nomad_state *s, unsigned first, unsigned n_allocs)
 		nomad_state_txn *txn = begin(s);
 		for (unsigned k = i; k < i + 150 && k < n_allocs; k += 3) {
 			nomad_alloc *u = nomad_alloc_new();
-			CHECK(nmd_pb_set_string(NULL, &u->id, uuid('a', first + k)));
+			CHECK(nmd_pb_set_string(NULL, &u->id, sf_uuid('a', first + k)));
 			u->has_clientstatus = 1;
 			u->clientstatus =
 				rnd(4) ? NOMAD__ALLOCATION__CLIENT_STATUS_KIND__running
@@ -295,7 +261,7 @@ static void update_allocs(nomad_state *s, unsigned first, unsigned n_allocs)
 			us[n++] = u;
 		}
 		OK(nomad_state_allocs_client_update(txn, us, n, &e_));
-		commit(txn);
+		sf_commit(txn);
 		for (size_t k = 0; k < n; k++)
 			nomad_alloc_free(us[k]);
 	}
@@ -310,8 +276,8 @@ static const struct shape small = {6, 12, 10, 4, 120};
 
 static void build(nomad_state *s, const struct shape *sh, uint64_t seed)
 {
-	const char *gone_evals[] = {uuid('e', 1), uuid('e', 2)};
-	const char *gone_allocs[] = {uuid('a', 5), uuid('a', 6), uuid('a', 7)};
+	const char *gone_evals[] = {sf_uuid('e', 1), sf_uuid('e', 2)};
+	const char *gone_allocs[] = {sf_uuid('a', 5), sf_uuid('a', 6), sf_uuid('a', 7)};
 	nomad_state_txn *txn;
 	char id[32];
 	rng_state = seed;
@@ -326,7 +292,7 @@ static void build(nomad_state *s, const struct shape *sh, uint64_t seed)
 	OK(nomad_state_evals_delete(txn, gone_evals, 2, gone_allocs, 3, &e_));
 	snprintf(id, sizeof(id), "job-%04u", sh->jobs - 1);
 	OK(nomad_state_job_delete(txn, namespaces[(sh->jobs - 1) % 2], id, &e_));
-	commit(txn);
+	sf_commit(txn);
 }
 
 /* ---- reading a state back whole --------------------------------------------- */
@@ -606,7 +572,7 @@ static int write_mem(const void *data, size_t len, void *ud)
 		nomad_state_txn *txn = begin(st->writer);
 		nomad_job *j = make_job(9000 + st->written++, 70);
 		OK(nomad_state_job_upsert(txn, j, &e_));
-		commit(txn);
+		sf_commit(txn);
 		nomad_job_free(j);
 	}
 	return 0;
@@ -715,7 +681,7 @@ NMD_TEST(test_state_snapshot__round_trip_large_state)
 		nomad_job *j = make_job(7, 99);
 		rng_state = 7;
 		OK(nomad_state_job_upsert(txn, j, &e_));
-		commit(txn);
+		sf_commit(txn);
 		nomad_job_free(j);
 		put_allocs(s, 100000, 700, large.nodes, 20, large.evals,
 			   large.deps);
@@ -838,7 +804,7 @@ static void *writer_main(void *ud)
 		nomad_state_txn *txn = begin(w->s);
 		nomad_job *j = make_job(8000 + w->written++, 60);
 		OK(nomad_state_job_upsert(txn, j, &e_));
-		commit(txn);
+		sf_commit(txn);
 		nomad_job_free(j);
 	}
 	return NULL;
@@ -1036,7 +1002,7 @@ NMD_TEST(test_state_snapshot__every_byte_of_a_small_stream)
 
 	txn = begin(src);
 	OK(nomad_state_job_upsert(txn, j, &e_));
-	commit(txn);
+	sf_commit(txn);
 	nomad_job_free(j);
 	st = save_store(src);
 	target_init(&t);

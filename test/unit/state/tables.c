@@ -10,38 +10,17 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
 
 /* ---- harness ------------------------------------------------------------- */
 
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-static nomad_state_txn *begin(nomad_state *s, uint64_t index)
-{
-	nomad_state_txn *txn;
-	nomad_error err;
-	if (nomad_state_txn_begin(s, index, &txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "begin: %s", err.message);
-	return txn;
-}
-
 /* Run one write, which uses TXN and &ERR, in its own transaction at
  * `index`, and commit it. */
 #define WRITE(s, index, call)                                                 \
 	do {                                                                  \
-		nomad_state_txn *TXN = begin((s), (index));                   \
+		nomad_state_txn *TXN = sf_begin((s), (index));                   \
 		nomad_error ERR;                                              \
 		if ((call) != NOMAD_OK)                                       \
 			nmd_test_fail(__FILE__, __LINE__, "%s: %s", #call,    \
@@ -54,7 +33,7 @@ static nomad_state_txn *begin(nomad_state *s, uint64_t index)
 /* Run one write that must fail with `code`, then abort. */
 #define WRITE_FAILS(s, index, code, call)                                     \
 	do {                                                                  \
-		nomad_state_txn *TXN = begin((s), (index));                   \
+		nomad_state_txn *TXN = sf_begin((s), (index));                   \
 		nomad_error ERR;                                              \
 		nomad_error_clear(&ERR);                                      \
 		CHECK_INT((call), (code));                                    \
@@ -163,14 +142,6 @@ static const char *by1(nomad_state *s, by1_fn fn, const char *a)
 	return c->out;
 }
 
-static uint64_t table_index(nomad_state *s, nomad_state_table t)
-{
-	nomad_state_snap *snap = snap_of(s);
-	uint64_t v = nomad_state_snap_table_index(snap, t);
-	nomad_state_snap_close(snap);
-	return v;
-}
-
 /* ---- typed reads ---------------------------------------------------------- */
 
 static nomad_namespace *get_ns(nomad_state *s, const char *name)
@@ -229,7 +200,7 @@ static nomad_scheduler_config *get_sched(nomad_state *s)
 
 NMD_TEST(test_state_tables__builtins_exist_from_the_start)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_namespace *ns = get_ns(s, "default"), *want_ns;
 	nomad_node_pool *all_pool = get_pool(s, "all"), *def = get_pool(s, "default");
 	nomad_node_pool *want;
@@ -255,9 +226,9 @@ NMD_TEST(test_state_tables__builtins_exist_from_the_start)
 
 	CHECK_STR(all(s, nomad_state_namespaces_list, "Name"), "default");
 	CHECK_STR(all(s, nomad_state_node_pools_list, "Name"), "all,default");
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 1);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NODE_POOLS), 1);
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_TOKENS), 0);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODE_POOLS), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_TOKENS), 0);
 	CHECK_INT(nomad_state_last_index(s), 0);
 
 	nomad_namespace_free(ns);
@@ -284,7 +255,7 @@ NMD_TEST(test_state_tables__table_names_are_nomads)
 
 NMD_TEST(test_state_tables__builtins_are_protected)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	const char *def[] = {"default"}, *pools[] = {"all"};
 	nomad_node_pool *p = from_json(&nomad__node_pool__descriptor,
 				       "{\"Name\":\"all\",\"Description\":\"x\"}");
@@ -311,7 +282,7 @@ NMD_TEST(test_state_tables__builtins_are_protected)
 	CHECK_STR(got->description, "ours");
 	CHECK_INT(got->createindex, 1);
 	CHECK_INT(got->modifyindex, 3);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 3);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 3);
 	CHECK_STR(all(s, nomad_state_node_pools_list, "Name"), "all,default");
 
 	nomad_namespace_free(got);
@@ -324,7 +295,7 @@ NMD_TEST(test_state_tables__builtins_are_protected)
 
 NMD_TEST(test_state_tables__namespace_upsert_get_delete)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_namespace *in = from_json(
 		&nomad__namespace__descriptor,
 		"{\"Name\":\"dev\",\"Description\":\"d\",\"Quota\":\"q\","
@@ -353,7 +324,7 @@ NMD_TEST(test_state_tables__namespace_upsert_get_delete)
 	CHECK_STR(got->description, "changed");
 	CHECK_INT(got->createindex, 5);
 	CHECK_INT(got->modifyindex, 6);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 6);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 6);
 	nomad_namespace_free(got);
 
 	/* Names as Nomad's validNamespaceName takes them. */
@@ -374,7 +345,7 @@ NMD_TEST(test_state_tables__namespace_upsert_get_delete)
 	WRITE(s, 8, nomad_state_namespaces_delete(TXN, dev, 1, &ERR));
 	CHECK(get_ns(s, "dev") == NULL);
 	CHECK_STR(all(s, nomad_state_namespaces_list, "Name"), "default,qa");
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 8);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 8);
 
 	nomad_namespace_free(in);
 	nomad_state_close(s);
@@ -382,7 +353,7 @@ NMD_TEST(test_state_tables__namespace_upsert_get_delete)
 
 NMD_TEST(test_state_tables__namespace_in_use_cannot_be_deleted)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_namespace *ns = from_json(&nomad__namespace__descriptor,
 					"{\"Name\":\"prod\"}");
 	nomad_job *job = from_json(&nomad__job__descriptor,
@@ -418,7 +389,7 @@ NMD_TEST(test_state_tables__namespace_in_use_cannot_be_deleted)
 
 NMD_TEST(test_state_tables__node_pool_upsert_get_delete)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_node_pool *in = from_json(
 		&nomad__node_pool__descriptor,
 		"{\"Name\":\"gpu\",\"Description\":\"GPUs\",\"Meta\":{\"a\":"
@@ -438,13 +409,13 @@ NMD_TEST(test_state_tables__node_pool_upsert_get_delete)
 	CHECK(got->schedulerconfiguration->memoryoversubscriptionenabled);
 	nomad_node_pool_free(got);
 	CHECK_STR(all(s, nomad_state_node_pools_list, "Name"), "all,default,gpu");
-	CHECK_INT(table_index(s, NOMAD_TABLE_NODE_POOLS), 6);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODE_POOLS), 6);
 
 	WRITE_FAILS(s, 7, NOMAD_ENOTFOUND,
 		    nomad_state_node_pools_delete(TXN, none, 1, &ERR));
 	WRITE(s, 7, nomad_state_node_pools_delete(TXN, gpu, 1, &ERR));
 	CHECK(get_pool(s, "gpu") == NULL);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NODE_POOLS), 7);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODE_POOLS), 7);
 
 	nomad_node_pool_free(in);
 	nomad_state_close(s);
@@ -454,7 +425,7 @@ NMD_TEST(test_state_tables__node_pool_upsert_get_delete)
 
 NMD_TEST(test_state_tables__acl_policies)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_acl_policy *p = from_json(
 		&nomad__aclpolicy__descriptor,
 		"{\"Name\":\"readonly\",\"Rules\":\"namespace \\\"*\\\" {}\","
@@ -484,11 +455,11 @@ NMD_TEST(test_state_tables__acl_policies)
 	/* Unknown names are skipped, as Nomad's DeleteACLPolicies does. */
 	WRITE(s, 6, nomad_state_acl_policies_delete(TXN, del, 2, &ERR));
 	CHECK_STR(all(s, nomad_state_acl_policies_list, "Name"), "ops");
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_POLICIES), 6);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_POLICIES), 6);
 
 	/* Nothing deleted: the table's index stays. */
 	WRITE(s, 7, nomad_state_acl_policies_delete(TXN, del, 1, &ERR));
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_POLICIES), 6);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_POLICIES), 6);
 
 	nomad_acl_policy_free(p);
 	nomad_state_close(s);
@@ -501,7 +472,7 @@ NMD_TEST(test_state_tables__acl_policies)
 
 NMD_TEST(test_state_tables__acl_tokens_by_accessor_and_secret)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_acl_token *a = from_json(
 		&nomad__acltoken__descriptor,
 		"{\"AccessorID\":\"" ACCESSOR_A "\",\"SecretID\":\"" SECRET_A
@@ -564,7 +535,7 @@ NMD_TEST(test_state_tables__acl_tokens_by_accessor_and_secret)
 	WRITE(s, 5, nomad_state_acl_tokens_delete(TXN, del, 2, &ERR));
 	CHECK(token_by_secret(s, SECRET_A) == NULL);
 	CHECK_STR(all(s, nomad_state_acl_tokens_list, "AccessorID"), ACCESSOR_B);
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_TOKENS), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_TOKENS), 5);
 
 	nomad_acl_token_free(a);
 	nomad_acl_token_free(b);
@@ -588,7 +559,7 @@ static nomad_variable *make_var(const char *ns, const char *path,
 
 NMD_TEST(test_state_tables__variable_cas_rules)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_variable *v = make_var(NULL, "app/config", "one"), *got;
 
 	/* cas N on a missing variable conflicts; cas 0 creates. */
@@ -622,7 +593,7 @@ NMD_TEST(test_state_tables__variable_cas_rules)
 
 	/* A plain upsert ignores indexes. */
 	WRITE(s, 4, nomad_state_variable_upsert(TXN, v, &ERR));
-	CHECK_INT(table_index(s, NOMAD_TABLE_VARIABLES), 4);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_VARIABLES), 4);
 
 	/* Deletes: stale conflicts, cas 0 of an existing one conflicts, the
 	 * current index deletes; then cas 0 of the missing one succeeds and
@@ -636,14 +607,14 @@ NMD_TEST(test_state_tables__variable_cas_rules)
 	WRITE(s, 5, nomad_state_variable_delete_cas(TXN, NULL, "app/config", 4,
 						    &ERR));
 	CHECK(get_var(s, NULL, "app/config") == NULL);
-	CHECK_INT(table_index(s, NOMAD_TABLE_VARIABLES), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_VARIABLES), 5);
 	WRITE(s, 6, nomad_state_variable_delete_cas(TXN, NULL, "app/config", 0,
 						    &ERR));
 	WRITE_FAILS(s, 7, NOMAD_ECONFLICT,
 		    nomad_state_variable_delete_cas(TXN, NULL, "app/config", 4,
 						    &ERR));
 	WRITE(s, 7, nomad_state_variable_delete(TXN, NULL, "app/config", &ERR));
-	CHECK_INT(table_index(s, NOMAD_TABLE_VARIABLES), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_VARIABLES), 5);
 
 	/* A path is required. */
 	CHECK(nmd_pb_set_string(NULL, &v->path, ""));
@@ -656,7 +627,7 @@ NMD_TEST(test_state_tables__variable_cas_rules)
 
 NMD_TEST(test_state_tables__variable_lock_is_kept)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_variable *v = from_json(&nomad__variable__descriptor,
 				      "{\"Path\":\"locks/leader\",\"Lock\":{"
 				      "\"ID\":\"l1\",\"TTL\":15000000000,"
@@ -674,7 +645,7 @@ NMD_TEST(test_state_tables__variable_lock_is_kept)
 
 NMD_TEST(test_state_tables__variables_list_by_prefix_and_page)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	static const char *const vars[][2] = {
 		{"default", "app/a"}, {"default", "app/b"}, {"default", "app/c"},
 		{"default", "db/x"},  {"prod", "app/a"},    {"prod", "z"},
@@ -762,7 +733,7 @@ static void register_svc(nomad_state *s, uint64_t index, const char *ns,
 
 NMD_TEST(test_state_tables__services_by_name_alloc_node_job)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_service_registration *got = NULL;
 	nomad_state_snap *snap;
 
@@ -802,10 +773,10 @@ NMD_TEST(test_state_tables__services_by_name_alloc_node_job)
 	 * ModifyIndex only. */
 	register_svc(s, 6, NULL, "_nomad-task-1-web", "web", "shop", ALLOC_1,
 		     NODE_1, 8080);
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 5);
 	register_svc(s, 7, NULL, "_nomad-task-1-web", "web", "shop", ALLOC_1,
 		     NODE_1, 8088);
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 7);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 7);
 	snap = snap_of(s);
 	CHECK_OK(nomad_state_service_get(snap, NULL, "_nomad-task-1-web", &got));
 	CHECK_INT(got->createindex, 2);
@@ -827,7 +798,7 @@ NMD_TEST(test_state_tables__services_by_name_alloc_node_job)
 
 NMD_TEST(test_state_tables__services_deletes)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
 
 	register_svc(s, 2, NULL, "s1", "web", "shop", ALLOC_1, NODE_1, 1);
@@ -843,16 +814,16 @@ NMD_TEST(test_state_tables__services_deletes)
 	WRITE(s, 7, nomad_state_services_delete_by_alloc(TXN, ALLOC_1, &ERR));
 	CHECK_STR(list(s, nomad_state_services_list, &o, "ID", NULL),
 		  "s3,s4,s5");
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 7);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 7);
 	/* Nothing left to delete: no error, and the index stays. */
 	WRITE(s, 8, nomad_state_services_delete_by_alloc(TXN, ALLOC_1, &ERR));
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 7);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 7);
 	WRITE_FAILS(s, 9, NOMAD_EINVAL,
 		    nomad_state_services_delete_by_alloc(TXN, "", &ERR));
 
 	WRITE(s, 9, nomad_state_services_delete_by_node(TXN, NODE_2, &ERR));
 	CHECK_STR(list(s, nomad_state_services_list, &o, "ID", NULL), "s3");
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 9);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 9);
 
 	WRITE_FAILS(s, 10, NOMAD_ENOTFOUND,
 		    nomad_state_service_delete(TXN, "prod", "s3", &ERR));
@@ -865,7 +836,7 @@ NMD_TEST(test_state_tables__services_deletes)
 
 NMD_TEST(test_state_tables__scheduler_config_cas)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_scheduler_config *c = from_json(
 		&nomad__scheduler_configuration__descriptor,
 		"{\"SchedulerAlgorithm\":\"spread\",\"PreemptionConfig\":{"
@@ -904,7 +875,7 @@ NMD_TEST(test_state_tables__scheduler_config_cas)
 	CHECK(got->pauseevalbroker);
 	CHECK_INT(got->createindex, 2);
 	CHECK_INT(got->modifyindex, 4);
-	CHECK_INT(table_index(s, NOMAD_TABLE_SCHEDULER_CONFIG), 4);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SCHEDULER_CONFIG), 4);
 	nomad_scheduler_config_free(got);
 
 	nomad_scheduler_config_free(c);
@@ -915,7 +886,7 @@ NMD_TEST(test_state_tables__scheduler_config_cas)
 
 NMD_TEST(test_state_tables__periodic_launches)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_periodic_launch *l = from_json(
 		&nomad__periodic_launch__descriptor,
 		"{\"ID\":\"cron\",\"Launch\":\"2024-05-01T10:00:00Z\"}");
@@ -951,7 +922,7 @@ NMD_TEST(test_state_tables__periodic_launches)
 						       &ERR));
 	CHECK_STR(list(s, nomad_state_periodic_launches_list, &o, "Namespace",
 		       NULL), "default");
-	CHECK_INT(table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 5);
 
 	nomad_periodic_launch_free(l);
 	nomad_state_close(s);
@@ -961,7 +932,7 @@ NMD_TEST(test_state_tables__periodic_launches)
 
 NMD_TEST(test_state_tables__key_listing_prefix_and_pages)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	static const char *const names[] = {"web-a", "web-b", "db", "web-c",
 					    "api"};
 	nomad_state_list_options o = NOMAD_STATE_LIST_OPTIONS_INIT;
@@ -1011,14 +982,14 @@ NMD_TEST(test_state_tables__key_listing_prefix_and_pages)
 
 NMD_TEST(test_state_tables__aborted_writes_leave_nothing)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_namespace *ns = from_json(&nomad__namespace__descriptor,
 					"{\"Name\":\"gone\"}");
-	nomad_state_txn *txn = begin(s, 2);
+	nomad_state_txn *txn = sf_begin(s, 2);
 	CHECK_OK(nomad_state_namespace_upsert(txn, ns, NULL));
 	nomad_state_txn_abort(txn);
 	CHECK(get_ns(s, "gone") == NULL);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 1);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 1);
 	nomad_namespace_free(ns);
 	nomad_state_close(s);
 }
@@ -1027,7 +998,7 @@ NMD_TEST(test_state_tables__aborted_writes_leave_nothing)
 
 NMD_TEST(test_state_tables__reopen_keeps_everything)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	nomad_namespace *ns = from_json(&nomad__namespace__descriptor,
 					"{\"Name\":\"dev\",\"Meta\":{\"a\":\"b\"}}");
 	nomad_node_pool *pool = from_json(&nomad__node_pool__descriptor,
@@ -1063,20 +1034,20 @@ NMD_TEST(test_state_tables__reopen_keeps_everything)
 	WRITE(s, 9, nomad_state_periodic_launch_upsert(TXN, pl, &ERR));
 	nomad_state_close(s);
 
-	s = open_store();
+	s = sf_open(NULL);
 	CHECK_INT(nomad_state_last_index(s), 9);
 	/* The built-ins are not written again over what is there. */
 	CHECK_STR(all(s, nomad_state_namespaces_list, "Name"), "default,dev");
 	CHECK_STR(all(s, nomad_state_node_pools_list, "Name"),
 		  "all,default,gpu");
-	CHECK_INT(table_index(s, NOMAD_TABLE_NAMESPACES), 2);
-	CHECK_INT(table_index(s, NOMAD_TABLE_NODE_POOLS), 3);
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_POLICIES), 4);
-	CHECK_INT(table_index(s, NOMAD_TABLE_ACL_TOKENS), 5);
-	CHECK_INT(table_index(s, NOMAD_TABLE_VARIABLES), 6);
-	CHECK_INT(table_index(s, NOMAD_TABLE_SERVICES), 7);
-	CHECK_INT(table_index(s, NOMAD_TABLE_SCHEDULER_CONFIG), 8);
-	CHECK_INT(table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 9);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NAMESPACES), 2);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_NODE_POOLS), 3);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_POLICIES), 4);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_ACL_TOKENS), 5);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_VARIABLES), 6);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SERVICES), 7);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_SCHEDULER_CONFIG), 8);
+	CHECK_INT(sf_table_index(s, NOMAD_TABLE_PERIODIC_LAUNCH), 9);
 
 	snap = snap_of(s);
 	CHECK_OK(nomad_state_acl_policy_get(snap, "ro", &p));

@@ -8,37 +8,21 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "structs/pb.h"
 
 static nomad_state *open_store(const char *name, unsigned hot_max)
 {
-	char path[512];
 	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/%s", nmd_test_tmpdir(), name);
-	cfg.path = path;
 	cfg.hot_allocs_max = hot_max;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
-
-static const char *uuid(char kind, unsigned n)
-{
-	static char buf[8][NOMAD_UUID_LEN + 1];
-	static unsigned next;
-	char *b = buf[next++ % 8];
-	snprintf(b, NOMAD_UUID_LEN + 1, "%c%07x-0000-4000-8000-%012x", kind, n,
-		 n * 7919u);
-	return b;
+	return sf_open_at(name, &cfg);
 }
 
 static nomad_node *node(unsigned n)
 {
 	nomad_node *nd = nomad_node_new();
 	Nomad__NodeResources *r = nmd_pb_new(&nomad__node_resources__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &nd->id, uuid('d', n)));
+	CHECK(nmd_pb_set_string(NULL, &nd->id, sf_uuid('d', n)));
 	CHECK(nmd_pb_set_string(NULL, &nd->name, "n"));
 	CHECK(nmd_pb_set_string(NULL, &nd->datacenter, "dc1"));
 	r->cpu = nmd_pb_new(&nomad__node_cpu_resources__descriptor, NULL);
@@ -64,8 +48,8 @@ static nomad_alloc *alloc(unsigned n, unsigned nd, int cpu, int port)
 	Nomad__AllocatedResources *ar = nmd_pb_new(&nomad__allocated_resources__descriptor, NULL);
 	Nomad__AllocatedTaskResourcesEntry *te =
 		nmd_pb_new(&nomad__allocated_task_resources_entry__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &a->id, uuid('a', n)));
-	CHECK(nmd_pb_set_string(NULL, &a->nodeid, uuid('d', nd)));
+	CHECK(nmd_pb_set_string(NULL, &a->id, sf_uuid('a', n)));
+	CHECK(nmd_pb_set_string(NULL, &a->nodeid, sf_uuid('d', nd)));
 	CHECK(nmd_pb_set_string(NULL, &a->jobid, "web"));
 	CHECK(nmd_pb_set_string(NULL, &a->taskgroup, "g"));
 	a->has_desiredstatus = a->has_clientstatus = 1;
@@ -146,7 +130,7 @@ static nomad_state_view_node get(nomad_state *s, unsigned nd)
 {
 	nomad_state_view_node v;
 	memset(&v, 0, sizeof(v));
-	CHECK_OK(nomad_state_view_node_get(s, uuid('d', nd), copy_node, &v, NULL));
+	CHECK_OK(nomad_state_view_node_get(s, sf_uuid('d', nd), copy_node, &v, NULL));
 	return v;
 }
 
@@ -188,11 +172,11 @@ NMD_TEST(test_state_view__capacity_usage_and_allocs)
 	v = get(s, 1);
 	CHECK_INT(v.cpu_used_mhz, 300);
 	CHECK_INT(v.n_ports_used, 0);
-	write_at(s, 6, gc_alloc, (void *)uuid('a', 2), true);
+	write_at(s, 6, gc_alloc, (void *)sf_uuid('a', 2), true);
 	v = get(s, 1);
 	CHECK_INT(v.cpu_used_mhz, 0);
 	CHECK_INT(v.n_allocs, 0);
-	CHECK_INT(nomad_state_view_node_get(s, uuid('d', 9), copy_node, &v, NULL),
+	CHECK_INT(nomad_state_view_node_get(s, sf_uuid('d', 9), copy_node, &v, NULL),
 		  NOMAD_ENOTFOUND);
 	nomad_node_free(n1);
 	nomad_alloc_free(a1);
@@ -221,7 +205,7 @@ static void fingerprint(nomad_state *s, unsigned nodes, long out[][4])
 	for (unsigned i = 0; i < nodes; i++) {
 		nomad_state_view_node v = get(s, i);
 		struct sums t = {0, 0};
-		CHECK_OK(nomad_state_view_node_allocs(s, uuid('d', i), sum_allocs,
+		CHECK_OK(nomad_state_view_node_allocs(s, sf_uuid('d', i), sum_allocs,
 						      &t, NULL));
 		CHECK_INT(t.n, (long)v.n_allocs);
 		CHECK_INT(t.cpu, v.cpu_used_mhz);
@@ -259,7 +243,7 @@ NMD_TEST(test_state_view__random_writes_match_a_rebuilt_view)
 				: NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
 			write_at(s, index++, client_update, a, true);
 		} else {
-			write_at(s, index++, gc_alloc, (void *)uuid('a', id), true);
+			write_at(s, index++, gc_alloc, (void *)sf_uuid('a', id), true);
 		}
 		nomad_alloc_free(a);
 	}

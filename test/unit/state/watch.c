@@ -20,21 +20,9 @@
 #include <nomad/state.h>
 
 #include "test.h"
+#include "fixtures.h"
 #include "state/state_int.h"
 #include "structs/pb.h"
-
-static nomad_state *open_store(void)
-{
-	char path[512];
-	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
-	nomad_state *s;
-	nomad_error err;
-	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
-	cfg.path = path;
-	if (nomad_state_open(&s, &cfg, &err))
-		nmd_test_fail(__FILE__, __LINE__, "open: %s", err.message);
-	return s;
-}
 
 static struct event_base *new_base(void)
 {
@@ -43,35 +31,6 @@ static struct event_base *new_base(void)
 	CHECK_INT(evthread_use_pthreads(), 0);
 	CHECK((base = event_base_new()) != NULL);
 	return base;
-}
-
-static nomad_job *new_job(const char *ns, const char *id)
-{
-	nomad_job *j = nomad_job_new();
-	Nomad__TaskGroup *tg = nmd_pb_new(&nomad__task_group__descriptor, NULL);
-	CHECK(j && tg);
-	CHECK(nmd_pb_set_string(NULL, &j->namespace_, ns));
-	CHECK(nmd_pb_set_string(NULL, &j->id, id));
-	CHECK(nmd_pb_set_string(NULL, &j->name, id));
-	CHECK(nmd_pb_set_string(NULL, &tg->name, "web"));
-	tg->has_count = 1;
-	tg->count = 1;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, tg));
-	return j;
-}
-
-static void put_job(nomad_state *s, uint64_t index, const char *ns,
-		    const char *id)
-{
-	nomad_state_txn *txn;
-	nomad_job *j = new_job(ns, id);
-	nomad_error err;
-	if (nomad_state_txn_begin(s, index, &txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "begin: %s", err.message);
-	CHECK_OK(nomad_state_job_upsert(txn, j, NULL));
-	if (nomad_state_txn_commit(txn, &err))
-		nmd_test_fail(__FILE__, __LINE__, "commit: %s", err.message);
-	nomad_job_free(j);
 }
 
 /* What one watch reported. */
@@ -135,19 +94,19 @@ static void run_ready(struct event_base *base)
 
 NMD_TEST(test_state_watch__table_fires_past_index)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome jobs = {0}, nodes = {0};
 	int fired = 0;
 
-	put_job(s, 5, "default", "a");
+	sf_put_job(s, 5, "default", "a");
 	jobs.fired = nodes.fired = &fired;
 	watch(s, base, NOMAD_TABLE_JOBS, NULL, 5, -1, &jobs);
 	watch(s, base, NOMAD_TABLE_NODES, NULL, 0, 60000, &nodes);
 	run_ready(base);
 	CHECK_INT(fired, 0);
 
-	put_job(s, 9, "default", "b");
+	sf_put_job(s, 9, "default", "b");
 	run_until(base, &fired, 1);
 	CHECK_INT(jobs.calls, 1);
 	CHECK_INT(jobs.status, NOMAD_OK);
@@ -159,13 +118,13 @@ NMD_TEST(test_state_watch__table_fires_past_index)
 
 NMD_TEST(test_state_watch__fires_at_once_when_past)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome t = {0}, k = {0}, wait = {0};
 	int fired = 0;
 	nomad_state_watcher *w;
 
-	put_job(s, 20, "default", "a");
+	sf_put_job(s, 20, "default", "a");
 	t.fired = k.fired = wait.fired = &fired;
 	/* A caller that read before index 20 and saw index 15. */
 	watch(s, base, NOMAD_TABLE_JOBS, NULL, 15, 60000, &t);
@@ -188,14 +147,14 @@ NMD_TEST(test_state_watch__fires_at_once_when_past)
 
 NMD_TEST(test_state_watch__key_only_its_own)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome a = {0}, b = {0}, other_ns = {0}, summary = {0};
 	int fired = 0;
 	nomad_state_watcher *wb, *wo;
 
-	put_job(s, 1, "default", "a");
-	put_job(s, 2, "default", "b");
+	sf_put_job(s, 1, "default", "a");
+	sf_put_job(s, 2, "default", "b");
 	a.fired = b.fired = other_ns.fired = summary.fired = &fired;
 	watch(s, base, NOMAD_TABLE_JOBS, "default/a", 2, 60000, &a);
 	wb = watch(s, base, NOMAD_TABLE_JOBS, "default/b", 2, 60000, &b);
@@ -208,7 +167,7 @@ NMD_TEST(test_state_watch__key_only_its_own)
 	/* A new version of a: its job and summary keys move. */
 	{
 		nomad_state_txn *txn;
-		nomad_job *j = new_job("default", "a");
+		nomad_job *j = sf_job("default", "a");
 		Nomad__TaskGroup *tg =
 			nmd_pb_new(&nomad__task_group__descriptor, NULL);
 		CHECK(nmd_pb_set_string(NULL, &tg->name, "db"));
@@ -233,7 +192,7 @@ NMD_TEST(test_state_watch__key_only_its_own)
 
 NMD_TEST(test_state_watch__node_and_eval_keys)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome node = {0}, eval = {0}, eval_job = {0};
 	int fired = 0;
@@ -267,12 +226,12 @@ NMD_TEST(test_state_watch__node_and_eval_keys)
 
 NMD_TEST(test_state_watch__timeout)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome t = {0}, k = {0};
 	int fired = 0;
 
-	put_job(s, 7, "default", "a");
+	sf_put_job(s, 7, "default", "a");
 	t.fired = k.fired = &fired;
 	watch(s, base, NOMAD_TABLE_JOBS, NULL, 7, 20, &t);
 	watch(s, base, NOMAD_TABLE_JOBS, "default/a", 7, 0, &k);
@@ -283,7 +242,7 @@ NMD_TEST(test_state_watch__timeout)
 	CHECK_INT(k.status, NOMAD_ETIMEDOUT);
 	CHECK_INT(k.index, 7);
 	/* Gone after firing: a later commit calls nothing. */
-	put_job(s, 8, "default", "a");
+	sf_put_job(s, 8, "default", "a");
 	run_ready(base);
 	CHECK_INT(fired, 2);
 	nomad_state_close(s);
@@ -298,13 +257,13 @@ static void *commit_later(void *arg)
 {
 	struct committer *c = arg;
 	usleep(20000);
-	put_job(c->s, 30, "default", "x");
+	sf_put_job(c->s, 30, "default", "x");
 	return NULL;
 }
 
 NMD_TEST(test_state_watch__commit_from_another_thread)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct committer c = {s};
 	struct outcome o = {0};
@@ -328,7 +287,7 @@ NMD_TEST(test_state_watch__commit_from_another_thread)
 
 NMD_TEST(test_state_watch__thousands_of_waiters)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome *o = calloc(MANY + 1, sizeof(*o));
 	nomad_state_watcher **w = calloc(MANY + 1, sizeof(*w));
@@ -337,7 +296,7 @@ NMD_TEST(test_state_watch__thousands_of_waiters)
 	nomad_state_txn *txn;
 
 	CHECK(o && w);
-	put_job(s, 1, "default", "seed");
+	sf_put_job(s, 1, "default", "seed");
 	for (int i = 0; i < MANY; i++) {
 		o[i].fired = &fired;
 		snprintf(key, sizeof(key), "default/job-%d", i);
@@ -351,8 +310,8 @@ NMD_TEST(test_state_watch__thousands_of_waiters)
 	/* One commit writes two of the jobs. */
 	CHECK_OK(nomad_state_txn_begin(s, 2, &txn, NULL));
 	{
-		nomad_job *a = new_job("default", "job-7");
-		nomad_job *b = new_job("default", "job-4242");
+		nomad_job *a = sf_job("default", "job-7");
+		nomad_job *b = sf_job("default", "job-4242");
 		CHECK_OK(nomad_state_job_upsert(txn, a, NULL));
 		CHECK_OK(nomad_state_job_upsert(txn, b, NULL));
 		nomad_job_free(a);
@@ -380,7 +339,7 @@ NMD_TEST(test_state_watch__thousands_of_waiters)
 
 NMD_TEST(test_state_watch__cancel)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome a = {0}, b = {0}, c = {0};
 	int fired = 0;
@@ -393,7 +352,7 @@ NMD_TEST(test_state_watch__cancel)
 	nomad_state_watch_cancel(wa);
 	nomad_state_watch_cancel(wb);
 	nomad_state_watch_cancel(NULL);
-	put_job(s, 3, "default", "a");
+	sf_put_job(s, 3, "default", "a");
 	run_until(base, &fired, 1);
 	run_ready(base);
 	CHECK_INT(a.calls, 0);
@@ -402,7 +361,7 @@ NMD_TEST(test_state_watch__cancel)
 
 	/* Cancelled after a commit activated it, before the loop ran it. */
 	wa = watch(s, base, NOMAD_TABLE_JOBS, NULL, 3, 60000, &a);
-	put_job(s, 4, "default", "a");
+	sf_put_job(s, 4, "default", "a");
 	nomad_state_watch_cancel(wa);
 	run_ready(base);
 	CHECK_INT(a.calls, 0);
@@ -412,12 +371,12 @@ NMD_TEST(test_state_watch__cancel)
 
 NMD_TEST(test_state_watch__restore_wakes_all)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	struct outcome t = {0}, k = {0};
 	int fired = 0;
 
-	put_job(s, 5, "default", "a");
+	sf_put_job(s, 5, "default", "a");
 	t.fired = k.fired = &fired;
 	watch(s, base, NOMAD_TABLE_NODES, NULL, 5, 60000, &t);
 	watch(s, base, NOMAD_TABLE_JOBS, "default/a", 5, 60000, &k);
@@ -435,7 +394,7 @@ NMD_TEST(test_state_watch__restore_wakes_all)
 
 NMD_TEST(test_state_watch__bad_arguments)
 {
-	nomad_state *s = open_store();
+	nomad_state *s = sf_open(NULL);
 	struct event_base *base = new_base();
 	nomad_state_watcher *w = (nomad_state_watcher *)base;
 	struct outcome o = {0};
