@@ -11,5 +11,6 @@
 #include <nomad/core.h>
 #include <nomad/structs.h>
 #include <nomad/state.h>
+#include <nomad/sched.h>
 
 #endif /* NOMAD_NOMAD_H */

@@ -5,6 +5,7 @@
  * chunk without going back to the system allocator.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -44,6 +45,50 @@ void *nmd_arena_grow(struct nmd_arena *ar, size_t size)
 	if (ar->next > ar->end)
 		ar->next = ar->end;
 	return c->data;
+}
+
+/* Blocks handed out through the allocator carry their size in front,
+ * padded to keep the 16-byte alignment. */
+#define BLOCK_HEADER 16
+
+static void *block_alloc(size_t size, void *ud)
+{
+	unsigned char *p;
+	if (size > SIZE_MAX - BLOCK_HEADER ||
+	    !(p = nmd_arena_alloc(ud, size + BLOCK_HEADER)))
+		return NULL;
+	memcpy(p, &size, sizeof(size));
+	return p + BLOCK_HEADER;
+}
+
+static void *block_realloc(void *ptr, size_t size, void *ud)
+{
+	size_t old;
+	void *grown;
+	if (!ptr)
+		return block_alloc(size, ud);
+	memcpy(&old, (unsigned char *)ptr - BLOCK_HEADER, sizeof(old));
+	if (size <= old)
+		return ptr;
+	if (!(grown = block_alloc(size, ud)))
+		return NULL;
+	memcpy(grown, ptr, old);
+	return grown;
+}
+
+static void block_free(void *ptr, void *ud)
+{
+	(void)ptr;
+	(void)ud;
+}
+
+void nmd_arena_allocator(struct nmd_arena *ar, nomad_allocator *out)
+{
+	out->version = NOMAD_ALLOCATOR_VERSION;
+	out->malloc = block_alloc;
+	out->realloc = block_realloc;
+	out->free = block_free;
+	out->userdata = ar;
 }
 
 void nmd_arena_reset(struct nmd_arena *ar)

@@ -37,6 +37,11 @@ static inline void *nmd_arena_alloc(struct nmd_arena *ar, size_t size)
 	}
 	return nmd_arena_grow(ar, size);
 }
+/* A nomad_allocator over the arena, for building whole message trees
+ * that go at once: realloc copies (each block records its size), free
+ * does nothing; the arena's reset takes everything back. */
+void nmd_arena_allocator(struct nmd_arena *ar, nomad_allocator *out);
+
 /* Forget everything allocated, keeping the newest (largest) chunk. */
 void nmd_arena_reset(struct nmd_arena *ar);
 void nmd_arena_free(struct nmd_arena *ar);

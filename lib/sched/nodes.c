@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The nodes of one evaluation: found by ID through a small hash table,
+ * their usage read from the host the first time a placement or a stop
+ * touches them (most nodes of a large cluster never are), then kept up to
+ * date as the plan adds and removes allocations.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "sched/ports.h"
+#include "sched/sched_int.h"
+
+#define NO_NODE UINT32_MAX
+
+static uint64_t hash_id(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+nomad_err nmd_sched_nodes_load(struct nmd_eval_ctx *e, nomad_error *err)
+{
+	const nomad_allocator *a = e->s->ctx.alloc;
+	nomad_err rc = e->s->state.nodes(e->s->state_ud, &e->all_nodes,
+					  &e->n_all_nodes);
+	if (rc < 0)
+		return nmd_seterr(err, rc, "scheduler: reading the nodes failed");
+	nmd_sched_nodes_free(e);
+	e->snodes = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
+			       sizeof(*e->snodes));
+	e->touched = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
+				sizeof(*e->touched));
+	if (!e->snodes || !e->touched)
+		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	for (size_t i = 0; i < e->n_all_nodes; i++)
+		e->snodes[i].n = e->all_nodes[i];
+	return NOMAD_OK;
+}
+
+/* The ID index, built the first time an allocation names its node (an
+ * evaluation of a new job never does). */
+static bool index_ids(struct nmd_eval_ctx *e)
+{
+	e->id_slots = 16;
+	while (e->id_slots < e->n_all_nodes * 2)
+		e->id_slots *= 2;
+	if (!(e->by_id = nmd_malloc(e->s->ctx.alloc,
+				    e->id_slots * sizeof(*e->by_id))))
+		return false;
+	memset(e->by_id, 0xff, e->id_slots * sizeof(*e->by_id));
+	for (size_t i = 0; i < e->n_all_nodes; i++) {
+		size_t slot;
+		if (!e->snodes[i].n->id)
+			continue;
+		slot = hash_id(e->snodes[i].n->id) & (e->id_slots - 1);
+		while (e->by_id[slot] != NO_NODE)
+			slot = (slot + 1) & (e->id_slots - 1);
+		e->by_id[slot] = (uint32_t)i;
+	}
+	return true;
+}
+
+void nmd_sched_nodes_free(struct nmd_eval_ctx *e)
+{
+	const nomad_allocator *a = e->s->ctx.alloc;
+	for (size_t i = 0; i < e->n_touched; i++) {
+		nmd_free(a, e->touched[i]->ports);
+		nmd_free(a, e->touched[i]->job_count);
+	}
+	nmd_free(a, e->snodes);
+	nmd_free(a, e->touched);
+	nmd_free(a, e->by_id);
+	e->snodes = NULL;
+	e->touched = NULL;
+	e->n_touched = 0;
+	e->by_id = NULL;
+}
+
+struct nmd_snode *nmd_sched_node_by_id(struct nmd_eval_ctx *e, const char *id)
+{
+	size_t slot;
+	if (!id || !e->snodes || (!e->by_id && !index_ids(e)))
+		return NULL;
+	slot = hash_id(id) & (e->id_slots - 1);
+	for (; e->by_id[slot] != NO_NODE; slot = (slot + 1) & (e->id_slots - 1)) {
+		struct nmd_snode *sn = &e->snodes[e->by_id[slot]];
+		if (!strcmp(sn->n->id, id))
+			return sn;
+	}
+	return NULL;
+}
+
+static int cmp_u16(const void *x, const void *y)
+{
+	return (int)*(const uint16_t *)x - (int)*(const uint16_t *)y;
+}
+
+static bool ports_add(const nomad_allocator *a, struct nmd_snode *sn,
+		      const uint16_t *ports, size_t n)
+{
+	if (!n)
+		return true;
+	if (sn->n_ports + n > sn->cap_ports) {
+		size_t cap = (sn->n_ports + n) * 2;
+		uint16_t *grown = nmd_reallocarray(a, sn->ports, cap,
+						   sizeof(*grown));
+		if (!grown)
+			return false;
+		sn->ports = grown;
+		sn->cap_ports = cap;
+	}
+	memcpy(sn->ports + sn->n_ports, ports, n * sizeof(*ports));
+	sn->n_ports += n;
+	qsort(sn->ports, sn->n_ports, sizeof(*sn->ports), cmp_u16);
+	return true;
+}
+
+static void ports_remove(struct nmd_snode *sn, const uint16_t *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sn->n_ports; k++)
+			if (sn->ports[k] == ports[i]) {
+				memmove(sn->ports + k, sn->ports + k + 1,
+					(sn->n_ports - k - 1) * sizeof(*sn->ports));
+				sn->n_ports--;
+				break;
+			}
+}
+
+/* The task group index of `name` in the evaluated job; the count of
+ * groups (the "whole job" slot) when it has none by that name. */
+static size_t group_index(const struct nmd_eval_ctx *e, const char *name)
+{
+	size_t n = e->job ? e->job->n_taskgroups : 0;
+	for (size_t i = 0; name && i < n; i++)
+		if (e->job->taskgroups[i]->name &&
+		    !strcmp(e->job->taskgroups[i]->name, name))
+			return i;
+	return n;
+}
+
+static void dynamic_range(struct nmd_snode *sn)
+{
+	const Nomad__NodeResources *r = sn->n->node ? sn->n->node->noderesources
+						    : NULL;
+	sn->port_min = r && r->has_mindynamicport && r->mindynamicport > 0
+			       ? r->mindynamicport : NMD_PORT_DYNAMIC_MIN;
+	sn->port_max = r && r->has_maxdynamicport && r->maxdynamicport > 0
+			       ? r->maxdynamicport : NMD_PORT_DYNAMIC_MAX;
+}
+
+nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			       nomad_error *err)
+{
+	const nomad_allocator *a = e->s->ctx.alloc;
+	const nomad_sched_usage *const *u;
+	const Nomad__NodeReservedResources *res;
+	size_t n, groups = e->job ? e->job->n_taskgroups : 0;
+	nomad_err rc;
+	if (sn->loaded)
+		return NOMAD_OK;
+	if ((rc = e->s->state.node_usage(e->s->state_ud, sn->n->id, &u, &n)) < 0)
+		return nmd_seterr(err, rc,
+				  "scheduler: reading the usage of node %s failed",
+				  sn->n->id);
+	if (!(sn->job_count = nmd_calloc(a, groups + 1, sizeof(uint32_t))))
+		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	e->touched[e->n_touched++] = sn; /* to free what it holds */
+	dynamic_range(sn);
+	res = sn->n->node ? sn->n->node->reservedresources : NULL;
+	if (res && res->networks && res->networks->reservedhostports) {
+		uint16_t *reserved;
+		size_t n_reserved;
+		/* A malformed list reserves nothing, as the node validated it
+		 * when it registered. */
+		if (nmd_ports_parse(res->networks->reservedhostports, &reserved,
+				    &n_reserved)) {
+			bool ok = ports_add(a, sn, reserved, n_reserved);
+			free(reserved);
+			if (!ok)
+				return nmd_seterr(err, NOMAD_ENOMEM,
+						  "scheduler: out of memory");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const nomad_sched_usage *x = u[i];
+		sn->cpu += x->cpu_mhz;
+		sn->mem += x->memory_mb;
+		sn->disk += x->disk_mb;
+		if (!ports_add(a, sn, x->ports, x->n_ports))
+			return nmd_seterr(err, NOMAD_ENOMEM,
+					  "scheduler: out of memory");
+		if (e->job && x->job_id && x->ns && e->job->id &&
+		    !strcmp(x->job_id, e->job->id) &&
+		    !strcmp(x->ns, e->job->namespace_ ? e->job->namespace_
+						      : "default")) {
+			sn->job_count[group_index(e, x->task_group)]++;
+			if (group_index(e, x->task_group) != groups)
+				sn->job_count[groups]++;
+		}
+	}
+	sn->loaded = true;
+	return NOMAD_OK;
+}
+
+bool nmd_sched_node_add(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			const struct nmd_ask *ask, const uint16_t *ports,
+			size_t n_ports, size_t tg)
+{
+	size_t groups = e->job ? e->job->n_taskgroups : 0;
+	sn->cpu += ask->cpu;
+	sn->mem += ask->mem;
+	sn->disk += ask->disk;
+	if (tg < groups) {
+		sn->job_count[tg]++;
+		sn->job_count[groups]++;
+	}
+	return ports_add(e->s->ctx.alloc, sn, ports, n_ports);
+}
+
+void nmd_sched_node_remove(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			   int64_t cpu, int64_t mem, int64_t disk,
+			   const uint16_t *ports, size_t n_ports, int tg)
+{
+	size_t groups = e->job ? e->job->n_taskgroups : 0;
+	sn->cpu -= cpu;
+	sn->mem -= mem;
+	sn->disk -= disk;
+	ports_remove(sn, ports, n_ports);
+	if (tg >= 0 && (size_t)tg < groups && sn->job_count[tg]) {
+		sn->job_count[tg]--;
+		if (sn->job_count[groups])
+			sn->job_count[groups]--;
+	}
+}

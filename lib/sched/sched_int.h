@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The scheduler's insides: one evaluation's working state (the nodes it
+ * may use with their usage as the plan so far changes it, the plan being
+ * built, the placement metrics) and the pieces that work on it.
+ */
+#ifndef NMD_SCHED_INT_H
+#define NMD_SCHED_INT_H
+
+#include <nomad/sched.h>
+
+#include "core/arena.h"
+#include "core/ctx.h"
+#include "sched/constraint.h"
+
+struct nomad_sched {
+	struct nmd_ctx ctx;
+	nomad_sched_state_ops state;
+	void *state_ud;
+	nomad_sched_planner_ops planner;
+	void *planner_ud;
+};
+
+/* What a task group asks of one node. */
+struct nmd_ask {
+	int64_t cpu, mem, disk;
+	const Nomad__Port **static_ports; /* group networks' reserved ports */
+	size_t n_static;
+	const Nomad__Port **dynamic_ports;
+	size_t n_dynamic;
+};
+
+/* A node during one evaluation: what it holds, the plan's changes
+ * included. Usage is read from the host the first time it is needed. */
+struct nmd_snode {
+	const nomad_sched_node *n;
+	bool loaded;
+	int64_t cpu, mem, disk;          /* in use */
+	uint16_t *ports;                 /* in use, sorted */
+	size_t n_ports, cap_ports;
+	/* Allocations of the evaluated job on the node, by task group index
+	 * (the last slot counts all groups): for anti-affinity and
+	 * distinct_hosts. */
+	uint32_t *job_count;
+	int port_min, port_max;          /* the dynamic range */
+	/* The node's lists in the plan being built, once it has some. */
+	Nomad__AllocationList *plan_alloc, *plan_update;
+};
+
+/* One evaluation. */
+struct nmd_eval_ctx {
+	nomad_sched *s;
+	const nomad_eval *eval;
+	const nomad_job *job;            /* NULL: stop everything */
+	bool job_stopped;
+	uint64_t index;                  /* the state index of the picture */
+	int64_t now;
+	nomad_rng rng;
+	nomad_rng_seeded rng_state;
+	struct nmd_regex_cache regex;
+
+	const nomad_sched_node *const *all_nodes;
+	size_t n_all_nodes;
+	struct nmd_snode *snodes;        /* one per entry of all_nodes */
+	struct nmd_snode **touched;      /* those whose usage was read */
+	size_t n_touched;
+	/* node ID -> snode, open addressing over n_all_nodes * 2 slots;
+	 * built on first use */
+	uint32_t *by_id;
+	size_t id_slots;
+
+	/* The plan, metrics and everything else built for the planner live
+	 * in this arena, which each attempt starts over. */
+	struct nmd_arena arena;
+	nomad_allocator plan_alloc;
+	nomad_plan *plan;
+	size_t n_placed, n_stopped, n_updated;
+	/* Per task group: placements that did not fit, and the metric of the
+	 * first failure (FailedTGAllocs). */
+	Nomad__AllocationMetricEntry **failed;
+	size_t n_failed;
+	bool escaped;                    /* a constraint named unique.* */
+	/* computed class -> eligible for the job (ClassEligibility) */
+	Nomad__BoolEntry **class_elig;
+	size_t n_class_elig;
+};
+
+/* ---- nodes (nodes.c) ------------------------------------------------- */
+
+nomad_err nmd_sched_nodes_load(struct nmd_eval_ctx *e, nomad_error *err);
+void nmd_sched_nodes_free(struct nmd_eval_ctx *e);
+struct nmd_snode *nmd_sched_node_by_id(struct nmd_eval_ctx *e, const char *id);
+/* Read the node's usage from the host, once. */
+nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			       nomad_error *err);
+/* The plan adds or removes an allocation of the job's group `tg`. */
+bool nmd_sched_node_add(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			const struct nmd_ask *ask, const uint16_t *ports,
+			size_t n_ports, size_t tg);
+void nmd_sched_node_remove(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			   int64_t cpu, int64_t mem, int64_t disk,
+			   const uint16_t *ports, size_t n_ports, int tg);
+
+/* ---- choosing a node (select.c) -------------------------------------- */
+
+/* The ask of task group `tg` of the evaluated job. */
+void nmd_sched_ask(const nomad_task_group *tg, struct nmd_ask *ask);
+
+struct nmd_choice {
+	struct nmd_snode *node;
+	double score;
+	uint16_t ports[32];              /* the dynamic ports picked */
+	size_t n_ports;
+};
+
+/* The stack: candidate nodes for the job in a seeded order, walked round
+ * robin across placements as Nomad's source iterator is. */
+struct nmd_stack {
+	struct nmd_eval_ctx *e;
+	struct nmd_snode **cands;        /* ready, eligible, in dc and pool */
+	size_t n_cands, offset;
+	size_t shuffled;                 /* cands[0, shuffled) are in their
+					    final, seeded order */
+	size_t limit;                    /* options ranked per placement */
+	bool spread_alg;                 /* scheduler_algorithm = spread */
+	struct {
+		const char *name;
+		bool ok;
+	} dcs[16];                       /* datacenter names matched */
+	size_t n_dcs;
+	/* per computed class: 0 unknown, 1 feasible, 2 not (job level) */
+	struct nmd_class_memo *memo;
+	size_t n_memo, cap_memo;
+};
+
+nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
+			       bool batch, nomad_error *err);
+void nmd_sched_stack_free(struct nmd_stack *st);
+/* The computed classes seen, feasible or not for the job, into
+ * e->class_elig (a blocked evaluation's ClassEligibility). */
+nomad_err nmd_sched_stack_eligibility(struct nmd_stack *st, nomad_error *err);
+/* Pick a node for one allocation of group index `tgi`; *found false when
+ * none fits, with `metric` saying why. `metric` is always filled. */
+nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
+			   const struct nmd_ask *ask,
+			   Nomad__AllocationMetric *metric,
+			   struct nmd_choice *out, bool *found,
+			   nomad_error *err);
+
+/* ---- the plan (plan.c) ------------------------------------------------ */
+
+nomad_err nmd_sched_plan_new(struct nmd_eval_ctx *e, nomad_error *err);
+/* The node's NodeAllocation (or, with `update`, NodeUpdate) list in the
+ * plan, created when it has none; `sn` NULL for a node not in the
+ * cluster. NULL when out of memory. */
+Nomad__AllocationList *nmd_sched_plan_list(struct nmd_eval_ctx *e,
+					   struct nmd_snode *sn,
+					   const char *node_id, bool update);
+/* Add a placement on `c->node` of group index `tgi` named `name`. */
+nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
+			       const char *name,
+			       const struct nmd_choice *c,
+			       const struct nmd_ask *ask,
+			       Nomad__AllocationMetric *metric,
+			       const nomad_alloc *previous, nomad_error *err);
+/* Stop `a` with `why`; `client_status` lost/0. */
+nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
+			      const char *why, int client_status,
+			      nomad_error *err);
+/* Record a group's failed placement (the first metric is kept). */
+nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
+				Nomad__AllocationMetric *metric,
+				nomad_error *err);
+
+/* ---- schedulers -------------------------------------------------------- */
+
+nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
+			    nomad_error *err);
+
+#endif

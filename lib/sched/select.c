@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Choosing a node for one allocation, as Nomad's generic stack does:
+ *
+ *   source   the nodes that are ready, eligible, not draining, in one of
+ *            the job's datacenters (globs) and in its node pool, shuffled
+ *            once per evaluation by the seed and walked round robin, so
+ *            that successive placements look at different nodes;
+ *   feasible job constraints (remembered per computed class), drivers,
+ *            group and task constraints, distinct_hosts;
+ *   fit      cpu, memory, disk, static ports and free dynamic ports, the
+ *            plan so far included;
+ *   rank     bin-pack (or spread) fit and job anti-affinity, averaged;
+ *   limit    the first `limit` options, passing over up to three that
+ *            score 0 or less; the best of them wins.
+ *
+ * Every node looked at is counted in the placement's AllocationMetric,
+ * with why it was filtered or exhausted, as `alloc status` shows it.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "sched/ports.h"
+#include "sched/rank.h"
+#include "sched/sched_int.h"
+#include "structs/pb.h"
+
+#define PA (&e->plan_alloc) /* the evaluation's arena */
+#define MAX_SKIPPED 3   /* options scoring <= 0 passed over (Nomad's) */
+#define MAX_SCORES 5    /* node scores kept in the metric */
+
+enum { CLASS_UNKNOWN = 0, CLASS_FEASIBLE = 1, CLASS_INFEASIBLE = 2 };
+
+/* What one computed class is known to pass, for this evaluation: the
+ * job's constraints, and per task group its drivers and constraints. */
+#define MEMO_GROUPS 16
+
+struct nmd_class_memo {
+	const char *class;
+	int job_ok;
+	uint8_t tg_ok[MEMO_GROUPS];
+};
+
+/* ---- metrics ----------------------------------------------------------- */
+
+static bool metric_inc(const nomad_allocator *pa, Nomad__IntEntry ***list,
+		       size_t *n, const char *key)
+{
+	Nomad__IntEntry *e;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*list)[i]->key, key)) {
+			(*list)[i]->value++;
+			return true;
+		}
+	if (!(e = nmd_pb_new(&nomad__int_entry__descriptor, pa)))
+		return false;
+	if (!nmd_pb_set_string(pa, &e->key, key) ||
+	    !NMD_PB_APPEND(pa, *list, *n, e)) {
+		nmd_pb_free(e, pa);
+		return false;
+	}
+	e->has_value = 1;
+	e->value = 1;
+	return true;
+}
+
+static void filtered(const nomad_allocator *pa, Nomad__AllocationMetric *m,
+		     const char *class, const char *why)
+{
+	m->has_nodesfiltered = 1;
+	m->nodesfiltered++;
+	if (class && *class)
+		metric_inc(pa, &m->classfiltered, &m->n_classfiltered, class);
+	if (why)
+		metric_inc(pa, &m->constraintfiltered, &m->n_constraintfiltered, why);
+}
+
+static void exhausted(const nomad_allocator *pa, Nomad__AllocationMetric *m,
+		      const char *class, const char *dimension)
+{
+	m->has_nodesexhausted = 1;
+	m->nodesexhausted++;
+	if (class && *class)
+		metric_inc(pa, &m->classexhausted, &m->n_classexhausted, class);
+	metric_inc(pa, &m->dimensionexhausted, &m->n_dimensionexhausted, dimension);
+}
+
+/* ---- the source ---------------------------------------------------------- */
+
+static bool in_datacenters(const nomad_job *job, const char *dc)
+{
+	if (!job->n_datacenters)
+		return true; /* Nomad's default is "*" */
+	for (size_t i = 0; i < job->n_datacenters; i++)
+		if (job->datacenters[i] &&
+		    fnmatch(job->datacenters[i], dc ? dc : "", 0) == 0)
+			return true;
+	return false;
+}
+
+/* Datacenter globs, matched once per distinct datacenter name. */
+static bool dc_matches(struct nmd_stack *st, const nomad_job *job,
+		       const char *dc)
+{
+	const char *name = dc ? dc : "";
+	for (size_t i = 0; i < st->n_dcs; i++)
+		if (!strcmp(st->dcs[i].name, name))
+			return st->dcs[i].ok;
+	if (st->n_dcs == sizeof(st->dcs) / sizeof(*st->dcs))
+		return in_datacenters(job, name); /* too many to remember */
+	st->dcs[st->n_dcs].name = name;
+	st->dcs[st->n_dcs].ok = in_datacenters(job, name);
+	return st->dcs[st->n_dcs++].ok;
+}
+
+/* The candidate at `at`, shuffling the list as it is walked: an
+ * incremental Fisher-Yates, so that an evaluation that looks at a few
+ * hundred of 10,000 nodes draws a few hundred random numbers. */
+static struct nmd_snode *candidate(struct nmd_stack *st, size_t at)
+{
+	while (st->shuffled <= at) {
+		size_t k = st->shuffled++;
+		size_t j = k + (size_t)nomad_rng_uniform(&st->e->rng,
+							 st->n_cands - k);
+		struct nmd_snode *t = st->cands[k];
+		st->cands[k] = st->cands[j];
+		st->cands[j] = t;
+	}
+	return st->cands[at];
+}
+
+static bool in_pool(const nomad_job *job, const char *pool)
+{
+	const char *want = job->nodepool && *job->nodepool ? job->nodepool
+							   : "default";
+	if (!strcmp(want, "all"))
+		return true;
+	return !strcmp(want, pool && *pool ? pool : "default");
+}
+
+static bool has_affinity_or_spread(const nomad_job *job)
+{
+	if (job->n_affinities || job->n_spreads)
+		return true;
+	for (size_t g = 0; g < job->n_taskgroups; g++) {
+		const nomad_task_group *tg = job->taskgroups[g];
+		if (tg->n_affinities || tg->n_spreads)
+			return true;
+		for (size_t t = 0; t < tg->n_tasks; t++)
+			if (tg->tasks[t]->n_affinities)
+				return true;
+	}
+	return false;
+}
+
+nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
+			       bool batch, nomad_error *err)
+{
+	const nomad_allocator *a = e->s->ctx.alloc;
+	const nomad_job *job = e->job;
+	const nomad_scheduler_config *cfg = NULL;
+	uint32_t count = 0;
+	memset(st, 0, sizeof(*st));
+	st->e = e;
+	if (!(st->cands = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
+				     sizeof(*st->cands))))
+		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	for (size_t i = 0; i < e->n_all_nodes; i++) {
+		const nomad_sched_node *n = e->snodes[i].n;
+		if (n->status != NOMAD__NODE__STATUS_KIND__ready || !n->eligible ||
+		    n->draining || !dc_matches(st, job, n->datacenter) ||
+		    !in_pool(job, n->node_pool))
+			continue;
+		st->cands[st->n_cands++] = &e->snodes[i];
+	}
+	st->shuffled = 0; /* shuffled as they are reached (next_candidate) */
+	for (size_t g = 0; g < job->n_taskgroups; g++)
+		if (job->taskgroups[g]->has_count &&
+		    (uint32_t)job->taskgroups[g]->count > count)
+			count = (uint32_t)job->taskgroups[g]->count;
+	st->limit = nmd_rank_limit(st->n_cands, batch,
+				   has_affinity_or_spread(job), count, 100);
+	if (e->s->state.config(e->s->state_ud, &cfg) >= 0 && cfg &&
+	    cfg->has_scheduleralgorithm &&
+	    cfg->scheduleralgorithm == NOMAD__SCHEDULER_ALGORITHM__spread)
+		st->spread_alg = true;
+	return NOMAD_OK;
+}
+
+void nmd_sched_stack_free(struct nmd_stack *st)
+{
+	const nomad_allocator *a = st->e ? st->e->s->ctx.alloc : NULL;
+	nmd_free(a, st->cands);
+	nmd_free(a, st->memo);
+	memset(st, 0, sizeof(*st));
+}
+
+nomad_err nmd_sched_stack_eligibility(struct nmd_stack *st, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = st->e;
+	for (size_t i = 0; i < st->n_memo; i++) {
+		Nomad__BoolEntry *b;
+		if (st->memo[i].job_ok == CLASS_UNKNOWN)
+			continue;
+		if (!(b = nmd_pb_new(&nomad__bool_entry__descriptor, PA)) ||
+		    !nmd_pb_set_string(PA, &b->key, st->memo[i].class) ||
+		    !NMD_PB_APPEND(PA, e->class_elig, e->n_class_elig, b)) {
+			nmd_pb_free(b, PA);
+			return nmd_seterr(err, NOMAD_ENOMEM,
+					  "scheduler: out of memory");
+		}
+		b->has_value = 1;
+		b->value = st->memo[i].job_ok == CLASS_FEASIBLE;
+		for (size_t g = 0; g < MEMO_GROUPS; g++)
+			b->value = b->value &&
+				   st->memo[i].tg_ok[g] != CLASS_INFEASIBLE;
+	}
+	return NOMAD_OK;
+}
+
+/* ---- feasibility ------------------------------------------------------ */
+
+static const char *class_of(const struct nmd_snode *sn)
+{
+	const char *c = sn->n->computed_class;
+	return c && *c ? c : NULL;
+}
+
+static bool mentions_unique(const Nomad__Constraint *c)
+{
+	return (c->ltarget && strstr(c->ltarget, "unique.")) ||
+	       (c->rtarget && strstr(c->rtarget, "unique."));
+}
+
+static bool is_distinct(const Nomad__Constraint *c, const char *op)
+{
+	return c->operand && !strcmp(c->operand, op);
+}
+
+/* The first of `cs` the node fails, or NULL. */
+static const Nomad__Constraint *
+failed_constraint(struct nmd_eval_ctx *e, const nomad_node *node,
+		  Nomad__Constraint *const *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (is_distinct(cs[i], "distinct_hosts") ||
+		    is_distinct(cs[i], "distinct_property"))
+			continue;
+		if (mentions_unique(cs[i]))
+			e->escaped = true;
+		if (!nmd_sched_constraint_holds(&e->regex, node, cs[i]))
+			return cs[i];
+	}
+	return NULL;
+}
+
+static struct nmd_class_memo *memo_for(struct nmd_stack *st,
+				       const char *class)
+{
+	const nomad_allocator *a = st->e->s->ctx.alloc;
+	for (size_t i = 0; i < st->n_memo; i++)
+		if (st->memo[i].class == class || !strcmp(st->memo[i].class, class))
+			return &st->memo[i];
+	if (st->n_memo == st->cap_memo) {
+		size_t cap = st->cap_memo ? st->cap_memo * 2 : 16;
+		struct nmd_class_memo *grown =
+			nmd_reallocarray(a, st->memo, cap, sizeof(*grown));
+		if (!grown)
+			return NULL;
+		st->memo = grown;
+		st->cap_memo = cap;
+	}
+	memset(&st->memo[st->n_memo], 0, sizeof(*st->memo));
+	st->memo[st->n_memo].class = class;
+	return &st->memo[st->n_memo++];
+}
+
+static bool job_feasible(struct nmd_stack *st, struct nmd_snode *sn,
+			 Nomad__AllocationMetric *m)
+{
+	struct nmd_eval_ctx *e = st->e;
+	const char *class = class_of(sn);
+	struct nmd_class_memo *memo =
+		class && !e->escaped ? memo_for(st, class) : NULL;
+	const Nomad__Constraint *bad;
+	char text[512];
+	if (memo && memo->job_ok == CLASS_FEASIBLE)
+		return true;
+	if (memo && memo->job_ok == CLASS_INFEASIBLE) {
+		filtered(&st->e->plan_alloc, m, class, NULL);
+		return false;
+	}
+	bad = failed_constraint(e, sn->n->node, e->job->constraints,
+				e->job->n_constraints);
+	if (memo && !e->escaped)
+		memo->job_ok = bad ? CLASS_INFEASIBLE : CLASS_FEASIBLE;
+	if (bad)
+		filtered(&st->e->plan_alloc, m, class,
+			 nmd_sched_constraint_string(bad, text, sizeof(text)));
+	return !bad;
+}
+
+static bool driver_ok(const nomad_node *node, const char *driver)
+{
+	char attr[128];
+	if (!driver || !*driver)
+		return true;
+	for (size_t i = 0; node && i < node->n_drivers; i++) {
+		const Nomad__DriverInfoEntry *d = node->drivers[i];
+		if (d->key && !strcmp(d->key, driver))
+			return d->value && d->value->detected &&
+			       d->value->healthy;
+	}
+	/* Nodes that report no driver info say it as an attribute. */
+	snprintf(attr, sizeof(attr), "driver.%s", driver);
+	for (size_t i = 0; node && i < node->n_attributes; i++)
+		if (node->attributes[i]->key &&
+		    !strcmp(node->attributes[i]->key, attr))
+			return node->attributes[i]->value &&
+			       (!strcmp(node->attributes[i]->value, "1") ||
+				!strcmp(node->attributes[i]->value, "true"));
+	return false;
+}
+
+static bool has_distinct_hosts(Nomad__Constraint *const *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is_distinct(cs[i], "distinct_hosts") &&
+		    (!cs[i]->rtarget || !*cs[i]->rtarget ||
+		     strcmp(cs[i]->rtarget, "false") != 0))
+			return true;
+	return false;
+}
+
+static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
+			   size_t tgi, Nomad__AllocationMetric *m,
+			   nomad_error *err, nomad_err *rc)
+{
+	struct nmd_eval_ctx *e = st->e;
+	const nomad_task_group *tg = e->job->taskgroups[tgi];
+	const char *class = class_of(sn);
+	struct nmd_class_memo *memo = class && !e->escaped && tgi < MEMO_GROUPS
+					      ? memo_for(st, class) : NULL;
+	const Nomad__Constraint *bad = NULL;
+	const char *why = NULL;
+	char text[512];
+	if (memo && memo->tg_ok[tgi] == CLASS_INFEASIBLE) {
+		filtered(&st->e->plan_alloc, m, class, NULL);
+		return false;
+	}
+	if (!memo || memo->tg_ok[tgi] != CLASS_FEASIBLE) {
+		for (size_t t = 0; !why && t < tg->n_tasks; t++)
+			if (!driver_ok(sn->n->node, tg->tasks[t]->driver))
+				why = "missing drivers";
+		if (!why)
+			bad = failed_constraint(e, sn->n->node, tg->constraints,
+						tg->n_constraints);
+		for (size_t t = 0; !why && !bad && t < tg->n_tasks; t++)
+			bad = failed_constraint(e, sn->n->node,
+						tg->tasks[t]->constraints,
+						tg->tasks[t]->n_constraints);
+		if (bad)
+			why = nmd_sched_constraint_string(bad, text, sizeof(text));
+		if (memo && !e->escaped)
+			memo->tg_ok[tgi] = why ? CLASS_INFEASIBLE : CLASS_FEASIBLE;
+		if (why) {
+			filtered(&st->e->plan_alloc, m, class, why);
+			return false;
+		}
+	}
+	if (has_distinct_hosts(e->job->constraints, e->job->n_constraints) ||
+	    has_distinct_hosts(tg->constraints, tg->n_constraints)) {
+		bool job_level = has_distinct_hosts(e->job->constraints,
+						    e->job->n_constraints);
+		if ((*rc = nmd_sched_node_usage(e, sn, err)) < 0)
+			return false;
+		if (sn->job_count[job_level ? e->job->n_taskgroups : tgi]) {
+			filtered(&st->e->plan_alloc, m, class, "distinct_hosts");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- fit and rank --------------------------------------------------------- */
+
+/* Whether the ask fits on the node; picks the dynamic ports if so. */
+static bool fits(struct nmd_snode *sn, const struct nmd_ask *ask,
+		 struct nmd_eval_ctx *e, struct nmd_choice *c,
+		 Nomad__AllocationMetric *m)
+{
+	const char *class = class_of(sn);
+	if (sn->cpu + ask->cpu > sn->n->cpu_mhz) {
+		exhausted(&e->plan_alloc, m, class, "cpu");
+		return false;
+	}
+	if (sn->mem + ask->mem > sn->n->memory_mb) {
+		exhausted(&e->plan_alloc, m, class, "memory");
+		return false;
+	}
+	if (sn->disk + ask->disk > sn->n->disk_mb) {
+		exhausted(&e->plan_alloc, m, class, "disk");
+		return false;
+	}
+	for (size_t i = 0; i < ask->n_static; i++)
+		if (nmd_ports_contains(sn->ports, sn->n_ports,
+				       (uint16_t)ask->static_ports[i]->value)) {
+			exhausted(&e->plan_alloc, m, class, "network: reserved port collision");
+			return false;
+		}
+	c->n_ports = ask->n_dynamic < sizeof(c->ports) / sizeof(*c->ports)
+			     ? ask->n_dynamic : sizeof(c->ports) / sizeof(*c->ports);
+	if (c->n_ports && !nmd_ports_pick(sn->ports, sn->n_ports, sn->port_min,
+					  sn->port_max, c->n_ports, &e->rng,
+					  c->ports)) {
+		exhausted(&e->plan_alloc, m, class, "network: dynamic port selection failed");
+		return false;
+	}
+	return true;
+}
+
+static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
+		   const struct nmd_ask *ask, struct nmd_scores *scores)
+{
+	const nomad_task_group *tg = st->e->job->taskgroups[tgi];
+	struct nmd_fit_input in = {sn->n->cpu_mhz, sn->n->memory_mb, sn->cpu,
+				   sn->mem, ask->cpu, ask->mem};
+	double anti = nmd_rank_anti_affinity(
+		sn->job_count[tgi], tg->has_count ? (uint32_t)tg->count : 1);
+	memset(scores, 0, sizeof(*scores));
+	nmd_scores_add(scores, "binpack", nmd_rank_fit(&in, st->spread_alg));
+	if (anti != 0)
+		nmd_scores_add(scores, "job-anti-affinity", anti);
+	return nmd_scores_final(scores);
+}
+
+/* The best MAX_SCORES options of one placement, kept without allocating
+ * while the options are ranked and written to the metric once. */
+struct top_scores {
+	struct {
+		const char *node_id;
+		struct nmd_scores scores;
+		double final;
+	} best[MAX_SCORES];
+	size_t n;
+};
+
+static void keep_score(struct top_scores *t, const char *node_id,
+		       const struct nmd_scores *s, double final)
+{
+	size_t at = t->n;
+	if (t->n == MAX_SCORES) {
+		size_t low = 0;
+		for (size_t i = 1; i < t->n; i++)
+			if (t->best[i].final < t->best[low].final)
+				low = i;
+		if (t->best[low].final >= final)
+			return;
+		at = low;
+	} else {
+		t->n++;
+	}
+	t->best[at].node_id = node_id;
+	t->best[at].scores = *s;
+	t->best[at].final = final;
+}
+
+static bool write_scores(const nomad_allocator *pa, Nomad__AllocationMetric *m,
+			 const struct top_scores *t)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		Nomad__NodeScoreMeta *meta =
+			nmd_pb_new(&nomad__node_score_meta__descriptor, pa);
+		if (!meta || !nmd_pb_set_string(pa, &meta->nodeid,
+						t->best[k].node_id) ||
+		    !NMD_PB_APPEND(pa, m->scoremetadata, m->n_scoremetadata,
+				   meta)) {
+			nmd_pb_free(meta, pa);
+			return false;
+		}
+		meta->has_normscore = 1;
+		meta->normscore = t->best[k].final;
+		for (size_t i = 0; i < t->best[k].scores.n; i++) {
+			Nomad__FloatEntry *f =
+				nmd_pb_new(&nomad__float_entry__descriptor, pa);
+			if (!f ||
+			    !nmd_pb_set_string(pa, &f->key,
+					       t->best[k].scores.names[i]) ||
+			    !NMD_PB_APPEND(pa, meta->scores, meta->n_scores, f)) {
+				nmd_pb_free(f, pa);
+				return false;
+			}
+			f->has_value = 1;
+			f->value = t->best[k].scores.values[i];
+		}
+	}
+	return true;
+}
+
+nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
+			   const struct nmd_ask *ask,
+			   Nomad__AllocationMetric *m, struct nmd_choice *out,
+			   bool *found, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = st->e;
+	struct nmd_choice best = {0}, skipped_best = {0};
+	size_t options = 0, skipped = 0;
+	bool have = false, have_skipped = false;
+	struct top_scores top = {0};
+	nomad_err rc = NOMAD_OK;
+	*found = false;
+	for (size_t seen = 0; seen < st->n_cands && options < st->limit; seen++) {
+		struct nmd_snode *sn = candidate(st, st->offset);
+		struct nmd_choice c = {0};
+		struct nmd_scores scores;
+		double score;
+		st->offset = (st->offset + 1) % st->n_cands;
+		m->has_nodesevaluated = 1;
+		m->nodesevaluated++;
+		if (!job_feasible(st, sn, m) ||
+		    !group_feasible(st, sn, tgi, m, err, &rc)) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
+			return rc;
+		if (!fits(sn, ask, e, &c, m))
+			continue;
+		score = rank(st, sn, tgi, ask, &scores);
+		c.node = sn;
+		c.score = score;
+		keep_score(&top, sn->n->id, &scores, score);
+		if (score <= 0 && skipped < MAX_SKIPPED) {
+			skipped++;
+			if (!have_skipped || score > skipped_best.score)
+				skipped_best = c;
+			have_skipped = true;
+			continue;
+		}
+		options++;
+		if (!have || score > best.score)
+			best = c;
+		have = true;
+	}
+	if (!have && have_skipped) {
+		best = skipped_best;
+		have = true;
+	}
+	if (!write_scores(&e->plan_alloc, m, &top))
+		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	if (have) {
+		*out = best;
+		*found = true;
+	}
+	return NOMAD_OK;
+}
+
+/* ---- the ask -------------------------------------------------------------- */
+
+void nmd_sched_ask(const nomad_task_group *tg, struct nmd_ask *ask)
+{
+	memset(ask, 0, sizeof(*ask));
+	for (size_t t = 0; t < tg->n_tasks; t++) {
+		const nomad_resources *r = tg->tasks[t]->resources;
+		if (!r)
+			continue;
+		ask->cpu += r->has_cpu ? r->cpu : 0;
+		ask->mem += r->has_memorymb ? r->memorymb : 0;
+	}
+	if (tg->ephemeraldisk && tg->ephemeraldisk->has_sizemb)
+		ask->disk = tg->ephemeraldisk->sizemb;
+	/* Group networks (one, in Nomad): its ports. */
+	if (tg->n_networks) {
+		const Nomad__NetworkResource *net = tg->networks[0];
+		ask->static_ports = (const Nomad__Port **)net->reservedports;
+		ask->n_static = net->n_reservedports;
+		ask->dynamic_ports = (const Nomad__Port **)net->dynamicports;
+		ask->n_dynamic = net->n_dynamicports;
+	}
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The scheduler's scenario harness: an in-memory cluster that implements
+ * the state ops, and a planner that commits plans into it (or rejects the
+ * nodes it is told to), recording every plan and evaluation.
+ */
+#ifndef NMD_TEST_SCHED_HARNESS_H
+#define NMD_TEST_SCHED_HARNESS_H
+
+#include <nomad/sched.h>
+
+struct th_usage_set;
+
+struct th_cluster {
+	nomad_node **nodes;
+	nomad_sched_node *snodes;          /* parallel to nodes */
+	const nomad_sched_node **snode_ptrs;
+	size_t n_nodes;
+	nomad_job **jobs;                  /* the current version of each */
+	size_t n_jobs;
+	nomad_alloc **allocs;              /* committed, with their Job */
+	size_t n_allocs;
+	nomad_scheduler_config *config;
+	uint64_t index;
+
+	/* built in begin() */
+	struct th_usage_set *usage;        /* per node */
+	const nomad_alloc **job_view;
+	size_t n_job_view;
+
+	/* the planner */
+	const char *reject_node;           /* every plan's allocations on it */
+	nomad_plan **plans;                /* copies of each submitted plan */
+	size_t n_plans;
+	nomad_plan_result *result;
+	nomad_eval **created, **updated, **reblocked;
+	size_t n_created, n_updated, n_reblocked;
+};
+
+struct th_cluster *th_new(void);
+void th_free(struct th_cluster *c);
+
+/* A ready, eligible node in `dc` with linux/docker/exec attributes; its
+ * computed class is set from dc and the attributes. */
+nomad_node *th_add_node(struct th_cluster *c, const char *name,
+			const char *dc, int cpu, int mem, int disk);
+/* After changing a node's attributes, status or drain: refresh its
+ * scheduler fields. */
+void th_node_changed(struct th_cluster *c, nomad_node *n);
+void th_set_attr(nomad_node *n, const char *key, const char *value);
+
+/* A service job `id` in dc1 with one group "web" of `count` tasks
+ * "server" (docker, cpu MHz, mem MB), ephemeral disk 150 MB. */
+nomad_job *th_job(const char *id, int count, int cpu, int mem);
+/* Register (or update, bumping Version) a job; the cluster keeps it. */
+void th_register(struct th_cluster *c, nomad_job *job);
+const nomad_job *th_find_job(struct th_cluster *c, const char *id);
+
+/* Run an evaluation for job `id` with the given seed; returns the status
+ * of nomad_sched_process. */
+nomad_err th_run(struct th_cluster *c, const char *job_id, uint64_t seed,
+		 nomad_error *err);
+nomad_err th_run_eval(struct th_cluster *c, const nomad_eval *eval,
+		      uint64_t seed, nomad_error *err);
+nomad_eval *th_eval(struct th_cluster *c, const char *job_id);
+
+/* Allocations of a job still meant to run (desired run, not terminal). */
+size_t th_running(struct th_cluster *c, const char *job_id);
+size_t th_running_on(struct th_cluster *c, const char *job_id,
+		     const char *node_id);
+nomad_alloc *th_alloc_named(struct th_cluster *c, const char *name);
+/* The last evaluation update the scheduler made. */
+const nomad_eval *th_last_update(struct th_cluster *c);
+
+#endif
