@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <nomad/core.h>
+#include <nomad/sched.h>
 #include <nomad/structs.h>
 
 #ifdef __cplusplus
@@ -610,6 +611,29 @@ NOMAD_EXTERN nomad_err nomad_state_view_node_allocs(nomad_state *s,
 
 /** The index of the last commit the view reflects (builds it if needed). */
 NOMAD_EXTERN uint64_t nomad_state_view_index(nomad_state *s);
+
+/* ------------------------------------------------------------------ */
+/* The scheduler's source                                               */
+
+/**
+ * The state ops of <nomad/sched.h> over this store: a worker creates one
+ * source and passes nomad_state_sched_ops() with it as the scheduler's
+ * state ops and userdata. Each begin() opens a read snapshot (jobs,
+ * allocations, deployments, the scheduler configuration) and reads the
+ * nodes from the scheduler view; a node's usage is read from the view
+ * when the scheduler first asks for it. Node copies are kept between
+ * evaluations and copied again only when a node's ModifyIndex moved.
+ *
+ * Threads: one source per worker thread; sources of one store run in
+ * parallel.
+ */
+typedef struct nomad_state_sched_source nomad_state_sched_source;
+
+NOMAD_EXTERN nomad_err nomad_state_sched_source_new(nomad_state *s,
+						    nomad_state_sched_source **out,
+						    nomad_error *err);
+NOMAD_EXTERN void nomad_state_sched_source_free(nomad_state_sched_source *src);
+NOMAD_EXTERN const nomad_sched_state_ops *nomad_state_sched_ops(void);
 
 /* ------------------------------------------------------------------ */
 /* Snapshot streams                                                     */
