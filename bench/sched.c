@@ -34,14 +34,6 @@ static void must(nomad_err rc, const nomad_error *err, const char *what)
 	}
 }
 
-static void uuid_for(char kind, long n, char out[NOMAD_UUID_LEN + 1])
-{
-	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL ^ (uint64_t)kind << 56;
-	snprintf(out, NOMAD_UUID_LEN + 1, "%08x-%04x-4%03x-8%03x-%012llx",
-		 (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffff,
-		 (unsigned)h & 0xfff, (unsigned)(n & 0xfff),
-		 (unsigned long long)(n & 0xffffffffffffULL));
-}
 
 /* A node as a client registers one, in Nomad's JSON. */
 static nomad_node *make_node(long i)
@@ -50,7 +42,7 @@ static nomad_node *make_node(long i)
 	nomad_node *n = NULL;
 	nomad_error err;
 	int shape = (int)(i % 3) + 1; /* 4, 8 or 12 GHz; 8, 16 or 24 GB */
-	uuid_for('n', i, id);
+	bench_uuid('n', i, id);
 	snprintf(json, sizeof(json),
 		 "{\"ID\":\"%s\",\"Name\":\"node-%05ld\",\"Datacenter\":\"dc%ld\","
 		 "\"NodePool\":\"default\",\"Status\":\"ready\","
@@ -151,9 +143,9 @@ static void fill_nodes(nomad_state *s)
 			long n = base + k;
 			char id[NOMAD_UUID_LEN + 1], name[64];
 			nomad_alloc *a = nomad_alloc_new();
-			uuid_for('a', n, id);
+			bench_uuid('a', n, id);
 			a->id = strdup(id);
-			uuid_for('n', n % N_NODES, id);
+			bench_uuid('n', n % N_NODES, id);
 			a->nodeid = strdup(id);
 			snprintf(name, sizeof(name), "bg-%04ld", n % 5000);
 			a->jobid = strdup(name);
@@ -185,7 +177,7 @@ static double schedule(nomad_state_sched_source *src, const char *job_id,
 	nomad_sched_input in = {e, 1700000000000000000LL, seed};
 	nomad_error err;
 	double t0;
-	uuid_for('e', (long)seed, eid);
+	bench_uuid('e', (long)seed, eid);
 	e->id = eid;
 	e->jobid = (char *)job_id;
 	e->has_type = 1;

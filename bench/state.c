@@ -37,17 +37,6 @@ static long n_allocs = 1000000, n_nodes = 5000, n_jobs = 10000;
 static char dir[] = "/tmp/nmd-bench-state-XXXXXX";
 static char path[256];
 
-static void id_for(char kind, long n, char out[NOMAD_UUID_LEN + 1])
-{
-	/* Deterministic, and spread like random UUIDs (a multiplicative
-	 * hash), so that the ID index sees realistic key order. */
-	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL ^ (uint64_t)kind << 56;
-	snprintf(out, NOMAD_UUID_LEN + 1, "%08x-%04x-4%03x-8%03x-%012llx",
-		 (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffff,
-		 (unsigned)h & 0xfff, (unsigned)(n & 0xfff),
-		 (unsigned long long)(n & 0xffffffffffffULL));
-}
-
 static char *sdup(const char *s)
 {
 	return strdup(s);
@@ -77,11 +66,11 @@ static nomad_alloc *make_alloc(long n, long node, long job)
 	nomad__allocated_task_resources__init(tr);
 	nomad__allocation_metric__init(m);
 
-	id_for('a', n, id);
+	bench_uuid('a', n, id);
 	a->id = sdup(id);
-	id_for('e', job, id);
+	bench_uuid('e', job, id);
 	a->evalid = sdup(id);
-	id_for('n', node, id);
+	bench_uuid('n', node, id);
 	a->nodeid = sdup(id);
 	snprintf(name, sizeof(name), "node-%05ld", node);
 	a->nodename = sdup(name);
@@ -184,7 +173,7 @@ static void register_nodes(nomad_state *s, uint64_t *index)
 	for (long i = 0; i < n_nodes; i++) {
 		char id[NOMAD_UUID_LEN + 1], name[32];
 		nomad_node *nd = nomad_node_new();
-		id_for('n', i, id);
+		bench_uuid('n', i, id);
 		snprintf(name, sizeof(name), "node-%05ld", i);
 		nd->id = sdup(id);
 		nd->name = sdup(name);
@@ -261,7 +250,7 @@ static void node_query(void *arg)
 	struct qctx *q = arg;
 	char id[NOMAD_UUID_LEN + 1];
 	q->seed = q->seed * 1103515245u + 12345u;
-	id_for('n', (long)(q->seed >> 8) % n_nodes, id);
+	bench_uuid('n', (long)(q->seed >> 8) % n_nodes, id);
 	if (nomad_state_allocs_by_node(q->snap, id, 0, count_cb, &q->rows, NULL))
 		exit(1);
 }
@@ -278,7 +267,7 @@ static void view_node_query(void *arg)
 	struct qctx *q = arg;
 	char id[NOMAD_UUID_LEN + 1];
 	q->seed = q->seed * 1103515245u + 12345u;
-	id_for('n', (long)(q->seed >> 8) % n_nodes, id);
+	bench_uuid('n', (long)(q->seed >> 8) % n_nodes, id);
 	if (nomad_state_view_node_allocs(q->s, id, count_view, &q->rows, NULL))
 		exit(1);
 }
@@ -306,7 +295,7 @@ static void plan_apply(void *arg)
 	char id[NOMAD_UUID_LEN + 1];
 	nomad__allocation_list_entry__init(e);
 	nomad__allocation_list__init(list);
-	id_for('n', node, id);
+	bench_uuid('n', node, id);
 	e->key = sdup(id);
 	e->value = list;
 	list->items = calloc(10, sizeof(*list->items));
@@ -376,7 +365,7 @@ int main(void)
 	{
 		char id[NOMAD_UUID_LEN + 1];
 		long rows = 0;
-		id_for('n', 0, id);
+		bench_uuid('n', 0, id);
 		BENCH_CHECK(nomad_state_allocs_by_node(q.snap, id, 0, count_cb,
 						       &rows, NULL) == NOMAD_OK);
 		fprintf(stderr, "bench state: %ld allocations, %ld nodes; node 0 "
