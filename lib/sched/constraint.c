@@ -32,7 +32,9 @@
  * Not handled, so the constraint fails as a pattern that does not
  * compile would: \p{...} classes, \D \W \S [:^alpha:] inside brackets,
  * non-ASCII characters inside brackets, flags anywhere but the start or
- * scoped flags (?i:...), (?m), groups nested deeper than 256, and NUL.
+ * scoped flags (?i:...), (?m), groups nested deeper than 256, more than
+ * 32 assertions (^ $ \A \z \b \B, counting repeats: "(^a){33}"), and
+ * NUL.
  * Patterns RE2 rejects are rejected here too.
  *
  * Matching is the C library's. In the C locale `.` and negated classes
@@ -366,6 +368,11 @@ static bool check_set(const char *l, const char *r, bool all)
 
 #define RX_MAX_DEPTH 256
 #define RX_MAX_REPEAT 1000
+/* glibc compiles assertions, word boundaries most of all, in time that
+ * grows with the cube of how many the repeats make ("^\\B{80}" takes a
+ * second, "$" a thousand times a third): cap the count, repeats
+ * expanded. Real patterns have a few. */
+#define RX_MAX_ASSERTIONS 32
 
 /* A set of ASCII characters (NUL never a member). */
 struct rx_set {
@@ -489,6 +496,8 @@ struct rx {
 	size_t depth;
 	long long atom;           /* repeat product of the last atom */
 	long long inner[RX_MAX_DEPTH + 1]; /* largest product per depth */
+	long long atom_asserts;   /* assertions in the last atom */
+	long long asserts[RX_MAX_DEPTH + 1]; /* assertions so far per depth */
 };
 
 static void rx_atom(struct rx *rx, long long product)
@@ -496,8 +505,25 @@ static void rx_atom(struct rx *rx, long long product)
 	rx->can_repeat = true;
 	rx->empty_branch = false;
 	rx->atom = product;
+	rx->atom_asserts = 0;
 	if (product > rx->inner[rx->depth])
 		rx->inner[rx->depth] = product;
+}
+
+/* Add `n` assertions at the current depth, saturating past the cap
+ * (nested X+ double each time). */
+static void rx_add_asserts(struct rx *rx, long long n)
+{
+	long long *a = &rx->asserts[rx->depth];
+
+	*a = *a + n > RX_MAX_ASSERTIONS ? RX_MAX_ASSERTIONS + 1 : *a + n;
+}
+
+/* The last atom is repeated to `copies` copies in all. */
+static void rx_copies(struct rx *rx, long long copies)
+{
+	if (copies > 1)
+		rx_add_asserts(rx, rx->atom_asserts * (copies - 1));
 }
 
 static int hexval(char c)
@@ -564,6 +590,8 @@ static void rx_anchor(struct rx *rx, const char *ere, size_t skip)
 	rx->can_repeat = grouped;
 	rx->empty_branch = false;
 	rx->atom = 1;
+	rx->atom_asserts = 1;
+	rx_add_asserts(rx, 1);
 }
 
 /* The length of the UTF-8 sequence at p, or 0 when it is not one. */
@@ -772,6 +800,7 @@ static bool rx_brace(struct rx *rx)
 		return false;
 	if (product > rx->inner[rx->depth])
 		rx->inner[rx->depth] = product;
+	rx_copies(rx, max < 0 ? min + 1 : max);
 	nmd_buf_append(rx->out, rx->p, (size_t)(p + 1 - rx->p));
 	rx->p = p + 1 + (p[1] == '?'); /* lazy: the same answer */
 	rx->can_repeat = false;
@@ -820,6 +849,7 @@ static bool rx_group(struct rx *rx, bool at_start)
 	nmd_buf_putc(rx->out, '(');
 	rx->p = p;
 	rx->inner[++rx->depth] = 1;
+	rx->asserts[rx->depth] = 0;
 	rx->can_repeat = false;
 	rx->empty_branch = true;
 	return true;
@@ -836,7 +866,7 @@ static void rx_end_branch(struct rx *rx)
 static bool rx_translate(struct rx *rx)
 {
 	const char *start = rx->p;
-	long long product;
+	long long product, asserts;
 
 	while (*rx->p) {
 		char c = *rx->p;
@@ -859,8 +889,11 @@ static bool rx_translate(struct rx *rx)
 			rx_end_branch(rx);
 			nmd_buf_putc(rx->out, ')');
 			rx->p++;
-			product = rx->inner[rx->depth--];
+			product = rx->inner[rx->depth];
+			asserts = rx->asserts[rx->depth--];
 			rx_atom(rx, product);
+			rx->atom_asserts = asserts;
+			rx_add_asserts(rx, asserts);
 			break;
 		case '|':
 			rx_end_branch(rx);
@@ -875,6 +908,7 @@ static bool rx_translate(struct rx *rx)
 			nmd_buf_putc(rx->out, c);
 			rx->p += 1 + (rx->p[1] == '?');
 			rx->can_repeat = false;
+			rx_copies(rx, c == '+' ? 2 : 1); /* glibc: X+ is XX* */
 			break;
 		case '{':
 			if (!rx_brace(rx))
@@ -902,7 +936,7 @@ static bool rx_translate(struct rx *rx)
 			rx_atom(rx, 1);
 		}
 	}
-	if (rx->depth)
+	if (rx->depth || rx->asserts[0] > RX_MAX_ASSERTIONS)
 		return false;
 	rx_end_branch(rx);
 	return true;

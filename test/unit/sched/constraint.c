@@ -319,7 +319,8 @@ NMD_TEST(test_sched_constraint__regexp_basics)
 	CHECK(re("^10\\.0\\.0\\.\\d+$", "10.0.0.5"));
 	CHECK(!re("^10\\.0\\.0\\.\\d+$", "10a0.0.5"));
 	CHECK(re("^a\\-b\\/c\\<d\\>e\\_f\\ g$", "a-b/c<d>e_f g"));
-	CHECK(re("^\\(\\*\\+\\?\\{\\}\\[\\]\\|\\^\\$\\\\\\.$", "(*+?{}[]|^$\\."));
+	CHECK(re("^\\(\\*\\+\\?\\{\\}\\[\\]\\|\\^\\$\\\\\\.$",
+		 "(*+?{}[]|^$\\."));
 	/* '.' is any character but a newline unless (?s). */
 	CHECK(re("^a.b$", "axb"));
 	CHECK(!re("^a.b$", "a\nb"));
@@ -386,9 +387,13 @@ NMD_TEST(test_sched_constraint__regexp_syntax)
 	CHECK(re("^\\Qa.b*\\E+$", "a.b**"));  /* + repeats the last '*' */
 	CHECK(!re("^\\Qa.b*\\E+$", "a.bbb"));
 	CHECK(!re("^\\Qa.b\\E$", "axb"));
-	CHECK(re("^\\Qa.b", "a.b"));          /* \Q without \E runs to the end */
+	CHECK(re("^\\Qa.b", "a.b"));    /* \Q without \E runs to the end */
 	CHECK(re("\\Alinux\\z", "linux"));
 	CHECK(!re("\\Alinux\\z", "linux\n"));
+	/* RE2 lets an assertion repeat; up to 32 of them are compiled. */
+	CHECK(re("^+a$", "a"));
+	CHECK(re("x$?y", "xy"));
+	CHECK(re("^(a$|b){16}", "bbbbbbbbbbbbbbbb"));
 	/* Case folding from a leading flag group. */
 	CHECK(re("(?i)^LINUX$", "linux"));
 	CHECK(re("(?iU)^[A-Z]+$", "abc"));
@@ -413,7 +418,7 @@ NMD_TEST(test_sched_constraint__regexp_invalid)
 		"[z-a]", "[a-\\d]", "(?i:a)", "(?m)^a", "a(?i)b", "(?)",
 		"(?P<>a)", "(?P=n)", "(?=a)", "(?!a)", "\\xZZ", "\\x{110000}",
 		"\\x{}", "\\0", "\\x00", "[\\x00-a]", "[\xc3\xa9]", "\xff",
-		"\\E",
+		"\\E", "(^a){33}", "\\z{1000}", "^(x*$){300}",
 	};
 	struct nmd_regex_cache cache;
 	char deep[700], a1000[1001], b100[101];
