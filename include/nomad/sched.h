@@ -186,9 +186,10 @@ typedef struct nomad_sched_input {
 	const nomad_eval *eval;
 	int64_t now_unix_ns;             /**< "now", for reschedules and
 					      deployments */
-	uint64_t seed;                   /**< shuffles candidate nodes; 0:
-					      derived from the eval ID and the
-					      state index, as Nomad does */
+	uint64_t seed;                   /**< drives the random draws (node
+					      order, ports, IDs), mixed with
+					      the eval ID and the state index;
+					      0: those two alone, as Nomad */
 } nomad_sched_input;
 
 /**

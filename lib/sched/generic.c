@@ -26,7 +26,7 @@
 #define WHY_MIGRATING "alloc is being migrated"
 #define WHY_UPDATING "alloc is being updated due to job update"
 
-static bool client_terminal(const nomad_alloc *a)
+bool nmd_sched_client_terminal(const nomad_alloc *a)
 {
 	return a->has_clientstatus &&
 	       (a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete ||
@@ -34,7 +34,7 @@ static bool client_terminal(const nomad_alloc *a)
 		a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost);
 }
 
-static bool server_terminal(const nomad_alloc *a)
+bool nmd_sched_server_terminal(const nomad_alloc *a)
 {
 	return a->has_desiredstatus &&
 	       a->desiredstatus != NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
@@ -94,13 +94,14 @@ static int cmp_by_index_desc(const void *x, const void *y)
 	return (a < b) - (a > b);
 }
 
-/* Stop every allocation of the job that is still meant to run. */
-static nomad_err stop_all(struct nmd_eval_ctx *e, const nomad_alloc *const *as,
-			  size_t n, nomad_error *err)
+nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
+			     const nomad_alloc *const *as, size_t n,
+			     nomad_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		nomad_err rc;
-		if (server_terminal(as[i]) || client_terminal(as[i]))
+		if (nmd_sched_server_terminal(as[i]) ||
+		    nmd_sched_client_terminal(as[i]))
 			continue;
 		if ((rc = nmd_sched_plan_stop(e, as[i], WHY_NOT_NEEDED, 0, err)) < 0)
 			return rc;
@@ -110,8 +111,8 @@ static nomad_err stop_all(struct nmd_eval_ctx *e, const nomad_alloc *const *as,
 
 /* An in-place update: the same allocation, on the same node, running the
  * new job version. */
-static nomad_err update_in_place(struct nmd_eval_ctx *e, const nomad_alloc *a,
-				 nomad_error *err)
+nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
+				    const nomad_alloc *a, nomad_error *err)
 {
 	Nomad__AllocationList *list = nmd_sched_plan_list(
 		e, nmd_sched_node_by_id(e, a->nodeid), a->nodeid, false);
@@ -131,8 +132,8 @@ static nomad_err update_in_place(struct nmd_eval_ctx *e, const nomad_alloc *a,
 }
 
 /* How a running allocation meets the job's current version. */
-static nomad_update_kind update_kind(const struct nmd_eval_ctx *e,
-				     const nomad_alloc *a, const char *group)
+nomad_update_kind nmd_sched_update_kind(const struct nmd_eval_ctx *e,
+					const nomad_alloc *a, const char *group)
 {
 	uint64_t version = e->job->has_version ? e->job->version : 0;
 	if ((a->has_jobversion ? a->jobversion : 0) == version)
@@ -162,7 +163,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 	for (size_t i = 0; i < n; i++) {
 		const nomad_alloc *a = as[i];
 		if (!a->taskgroup || strcmp(a->taskgroup, tg->name) ||
-		    server_terminal(a))
+		    nmd_sched_server_terminal(a))
 			continue;
 		/* A finished batch allocation holds its name: done is done. */
 		if (batch && a->has_clientstatus &&
@@ -172,7 +173,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 				taken[idx] = true;
 			continue;
 		}
-		if (client_terminal(a))
+		if (nmd_sched_client_terminal(a))
 			continue;
 		live[n_live++] = a;
 	}
@@ -202,13 +203,13 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 				rc = oom(err);
 			continue;
 		}
-		kind = update_kind(e, a, tg->name);
+		kind = nmd_sched_update_kind(e, a, tg->name);
 		if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
 			rc = nmd_sched_plan_stop(e, a, WHY_UPDATING, 0, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
 		} else if (kind == NOMAD_UPDATE_INPLACE) {
-			rc = update_in_place(e, a, err);
+			rc = nmd_sched_update_in_place(e, a, err);
 		}
 	}
 	for (long idx = 0; idx < count && rc >= 0; idx++)
@@ -250,6 +251,26 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	return rc;
 }
 
+nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
+					const nomad_alloc *const *as, size_t n,
+					nomad_error *err)
+{
+	nomad_err rc = NOMAD_OK;
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		bool known = false;
+		if (nmd_sched_server_terminal(as[i]) ||
+		    nmd_sched_client_terminal(as[i]))
+			continue;
+		for (size_t g = 0; g < e->job->n_taskgroups && !known; g++)
+			known = as[i]->taskgroup &&
+				!strcmp(as[i]->taskgroup,
+					e->job->taskgroups[g]->name);
+		if (!known)
+			rc = nmd_sched_plan_stop(e, as[i], WHY_NOT_NEEDED, 0, err);
+	}
+	return rc;
+}
+
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err)
 {
@@ -265,22 +286,15 @@ nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 				  "scheduler: reading the allocations of %s failed",
 				  e->eval->jobid);
 	if (!e->job || e->job_stopped)
-		return stop_all(e, as, n, err);
+		return nmd_sched_stop_all(e, as, n, err);
 	if (!(work = nmd_calloc(e->s->ctx.alloc, e->job->n_taskgroups + 1,
 				sizeof(*work))))
 		return oom(err);
 	/* Stops first (they free room on the nodes), then placements. */
 	for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
 		rc = reconcile_group(e, g, batch, as, n, &work[g], err);
-	/* Allocations of groups the job no longer has. */
-	for (size_t i = 0; i < n && rc >= 0; i++) {
-		bool known = false;
-		for (size_t g = 0; g < e->job->n_taskgroups; g++)
-			known |= as[i]->taskgroup &&
-				 !strcmp(as[i]->taskgroup, e->job->taskgroups[g]->name);
-		if (!known && !server_terminal(as[i]) && !client_terminal(as[i]))
-			rc = nmd_sched_plan_stop(e, as[i], WHY_NOT_NEEDED, 0, err);
-	}
+	if (rc >= 0)
+		rc = nmd_sched_stop_unknown_groups(e, as, n, err);
 	if (rc >= 0 && (rc = nmd_sched_stack_init(e, &st, batch, err)) >= 0) {
 		for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
 			rc = place_group(e, &st, g, &work[g], err);

@@ -62,18 +62,26 @@ void nomad_sched_free(nomad_sched *s)
 		nmd_free(s->ctx.alloc, s);
 }
 
-/* Nomad seeds its shuffle with the eval ID's last 8 bytes and the state
- * index; a given seed replaces that. */
+/* The seed of one evaluation's random draws (the node shuffle, port
+ * probes, allocation IDs): the evaluation ID and the state index, as
+ * Nomad seeds its shuffle, mixed with the caller's seed when one is
+ * given. The same inputs give the same plan; another evaluation, or the
+ * same one at another index, draws afresh. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL; /* splitmix64's finaliser */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
 static uint64_t seed_of(const nomad_sched_input *in, uint64_t index)
 {
-	uint64_t h = 0;
-	const char *id = in->eval->id ? in->eval->id : "";
-	size_t len = strlen(id);
-	if (in->seed)
-		return in->seed;
-	for (size_t i = len > 8 ? len - 8 : 0; i < len; i++)
-		h = h << 8 | (unsigned char)id[i];
-	return h ^ index;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a of the ID */
+	for (const char *p = in->eval->id ? in->eval->id : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = mix(h ^ mix(index));
+	return in->seed ? mix(in->seed ^ h) : h;
 }
 
 static void attempt_free(struct nmd_eval_ctx *e)
@@ -125,6 +133,11 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 	case NOMAD__JOB_TYPE__service:
 	case NOMAD__JOB_TYPE__batch:
 		rc = nmd_sched_generic(e, batch, err);
+		break;
+	case NOMAD__JOB_TYPE__system:
+	case NOMAD__JOB_TYPE__sysbatch:
+		rc = nmd_sched_system(e, in->eval->type ==
+					      NOMAD__JOB_TYPE__sysbatch, err);
 		break;
 	default:
 		return nmd_seterr(err, NOMAD_EINVAL,
@@ -264,7 +277,9 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 				  "scheduler: the evaluation has no ID or job ID");
 	if (!in->eval->has_type ||
 	    (in->eval->type != NOMAD__JOB_TYPE__service &&
-	     in->eval->type != NOMAD__JOB_TYPE__batch))
+	     in->eval->type != NOMAD__JOB_TYPE__batch &&
+	     in->eval->type != NOMAD__JOB_TYPE__system &&
+	     in->eval->type != NOMAD__JOB_TYPE__sysbatch))
 		return nmd_seterr(err, NOMAD_EINVAL,
 				  "scheduler: evaluation %s: no scheduler for "
 				  "its type", in->eval->id);

@@ -147,6 +147,18 @@ nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 			   struct nmd_choice *out, bool *found,
 			   nomad_error *err);
 
+/* The same for one given node (the system schedulers'). */
+nomad_err nmd_sched_select_node(struct nmd_stack *st, struct nmd_snode *sn,
+				size_t tgi, const struct nmd_ask *ask,
+				Nomad__AllocationMetric *metric,
+				struct nmd_choice *out, bool *found,
+				nomad_error *err);
+/* Ready, eligible and not draining: a node new placements may use. */
+bool nmd_sched_node_eligible(const struct nmd_stack *st,
+			     const struct nmd_snode *sn);
+/* In one of the job's datacenters and in its node pool. */
+bool nmd_sched_node_in_job(struct nmd_stack *st, const struct nmd_snode *sn);
+
 /* ---- the plan (plan.c) ------------------------------------------------ */
 
 nomad_err nmd_sched_plan_new(struct nmd_eval_ctx *e, nomad_error *err);
@@ -176,5 +188,22 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err);
+nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
+			   nomad_error *err);
+/* Shared by the schedulers (generic.c). */
+nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
+			     const nomad_alloc *const *as, size_t n,
+			     nomad_error *err);
+/* Stop the allocations of task groups the job no longer has. */
+nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
+					const nomad_alloc *const *as, size_t n,
+					nomad_error *err);
+bool nmd_sched_client_terminal(const nomad_alloc *a);
+bool nmd_sched_server_terminal(const nomad_alloc *a);
+nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
+				    const nomad_alloc *a, nomad_error *err);
+nomad_update_kind nmd_sched_update_kind(const struct nmd_eval_ctx *e,
+					const nomad_alloc *a,
+					const char *group);
 
 #endif

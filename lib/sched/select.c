@@ -500,6 +500,33 @@ static bool write_scores(const nomad_allocator *pa, Nomad__AllocationMetric *m,
 	return true;
 }
 
+/* Check, fit and rank one node; *ok false when it was passed over (the
+ * metric says why). */
+static nomad_err try_node(struct nmd_stack *st, struct nmd_snode *sn,
+			  size_t tgi, const struct nmd_ask *ask,
+			  Nomad__AllocationMetric *m, struct top_scores *top,
+			  struct nmd_choice *c, bool *ok, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = st->e;
+	struct nmd_scores scores;
+	nomad_err rc = NOMAD_OK;
+	*ok = false;
+	memset(c, 0, sizeof(*c));
+	m->has_nodesevaluated = 1;
+	m->nodesevaluated++;
+	if (!job_feasible(st, sn, m) || !group_feasible(st, sn, tgi, m, err, &rc))
+		return rc;
+	if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
+		return rc;
+	if (!fits(sn, ask, e, c, m))
+		return NOMAD_OK;
+	c->node = sn;
+	c->score = rank(st, sn, tgi, ask, &scores);
+	keep_score(top, sn->n->id, &scores, c->score);
+	*ok = true;
+	return NOMAD_OK;
+}
+
 nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 			   const struct nmd_ask *ask,
 			   Nomad__AllocationMetric *m, struct nmd_choice *out,
@@ -510,39 +537,26 @@ nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 	size_t options = 0, skipped = 0;
 	bool have = false, have_skipped = false;
 	struct top_scores top = {0};
-	nomad_err rc = NOMAD_OK;
+	nomad_err rc;
 	*found = false;
 	for (size_t seen = 0; seen < st->n_cands && options < st->limit; seen++) {
 		struct nmd_snode *sn = candidate(st, st->offset);
-		struct nmd_choice c = {0};
-		struct nmd_scores scores;
-		double score;
+		struct nmd_choice c;
+		bool ok;
 		st->offset = (st->offset + 1) % st->n_cands;
-		m->has_nodesevaluated = 1;
-		m->nodesevaluated++;
-		if (!job_feasible(st, sn, m) ||
-		    !group_feasible(st, sn, tgi, m, err, &rc)) {
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
+		if ((rc = try_node(st, sn, tgi, ask, m, &top, &c, &ok, err)) < 0)
 			return rc;
-		if (!fits(sn, ask, e, &c, m))
+		if (!ok)
 			continue;
-		score = rank(st, sn, tgi, ask, &scores);
-		c.node = sn;
-		c.score = score;
-		keep_score(&top, sn->n->id, &scores, score);
-		if (score <= 0 && skipped < MAX_SKIPPED) {
+		if (c.score <= 0 && skipped < MAX_SKIPPED) {
 			skipped++;
-			if (!have_skipped || score > skipped_best.score)
+			if (!have_skipped || c.score > skipped_best.score)
 				skipped_best = c;
 			have_skipped = true;
 			continue;
 		}
 		options++;
-		if (!have || score > best.score)
+		if (!have || c.score > best.score)
 			best = c;
 		have = true;
 	}
@@ -557,6 +571,34 @@ nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 		*found = true;
 	}
 	return NOMAD_OK;
+}
+
+nomad_err nmd_sched_select_node(struct nmd_stack *st, struct nmd_snode *sn,
+				size_t tgi, const struct nmd_ask *ask,
+				Nomad__AllocationMetric *m,
+				struct nmd_choice *out, bool *found,
+				nomad_error *err)
+{
+	struct top_scores top = {0};
+	nomad_err rc = try_node(st, sn, tgi, ask, m, &top, out, found, err);
+	if (rc >= 0 && !write_scores(&st->e->plan_alloc, m, &top))
+		rc = nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	return rc;
+}
+
+bool nmd_sched_node_eligible(const struct nmd_stack *st,
+			     const struct nmd_snode *sn)
+{
+	const nomad_sched_node *n = sn->n;
+	(void)st;
+	return n->status == NOMAD__NODE__STATUS_KIND__ready && n->eligible &&
+	       !n->draining;
+}
+
+bool nmd_sched_node_in_job(struct nmd_stack *st, const struct nmd_snode *sn)
+{
+	return dc_matches(st, st->e->job, sn->n->datacenter) &&
+	       in_pool(st->e->job, sn->n->node_pool);
 }
 
 /* ---- the ask -------------------------------------------------------------- */
