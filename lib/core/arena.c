@@ -61,16 +61,20 @@ static void *block_alloc(size_t size, void *ud)
 	return p + BLOCK_HEADER;
 }
 
+/* Growing a block copies it, so a block grows by at least half again:
+ * an array appended to one element at a time (NMD_PB_APPEND) is copied
+ * O(log n) times, not n. The header records the capacity. */
 static void *block_realloc(void *ptr, size_t size, void *ud)
 {
-	size_t old;
+	size_t old, cap;
 	void *grown;
 	if (!ptr)
 		return block_alloc(size, ud);
 	memcpy(&old, (unsigned char *)ptr - BLOCK_HEADER, sizeof(old));
 	if (size <= old)
 		return ptr;
-	if (!(grown = block_alloc(size, ud)))
+	cap = old + old / 2 > size ? old + old / 2 : size;
+	if (!(grown = block_alloc(cap, ud)))
 		return NULL;
 	memcpy(grown, ptr, old);
 	return grown;

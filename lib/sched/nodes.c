@@ -25,18 +25,19 @@ static uint64_t hash_id(const char *s)
 
 nomad_err nmd_sched_nodes_load(struct nmd_eval_ctx *e, nomad_error *err)
 {
-	const nomad_allocator *a = e->s->ctx.alloc;
 	nomad_err rc = e->s->state.nodes(e->s->state_ud, &e->all_nodes,
 					  &e->n_all_nodes);
 	if (rc < 0)
 		return nmd_seterr(err, rc, "scheduler: reading the nodes failed");
 	nmd_sched_nodes_free(e);
-	e->snodes = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
-			       sizeof(*e->snodes));
-	e->touched = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
-				sizeof(*e->touched));
+	/* In the arena, which reuses the last evaluation's memory. */
+	e->snodes = nmd_arena_alloc(e->arena, (e->n_all_nodes + 1) *
+						      sizeof(*e->snodes));
+	e->touched = nmd_arena_alloc(e->arena, (e->n_all_nodes + 1) *
+						       sizeof(*e->touched));
 	if (!e->snodes || !e->touched)
 		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	memset(e->snodes, 0, e->n_all_nodes * sizeof(*e->snodes));
 	for (size_t i = 0; i < e->n_all_nodes; i++)
 		e->snodes[i].n = e->all_nodes[i];
 	return NOMAD_OK;
@@ -49,8 +50,8 @@ static bool index_ids(struct nmd_eval_ctx *e)
 	e->id_slots = 16;
 	while (e->id_slots < e->n_all_nodes * 2)
 		e->id_slots *= 2;
-	if (!(e->by_id = nmd_malloc(e->s->ctx.alloc,
-				    e->id_slots * sizeof(*e->by_id))))
+	if (!(e->by_id = nmd_arena_alloc(e->arena,
+					 e->id_slots * sizeof(*e->by_id))))
 		return false;
 	memset(e->by_id, 0xff, e->id_slots * sizeof(*e->by_id));
 	for (size_t i = 0; i < e->n_all_nodes; i++) {
@@ -72,10 +73,7 @@ void nmd_sched_nodes_free(struct nmd_eval_ctx *e)
 		nmd_free(a, e->touched[i]->ports);
 		nmd_free(a, e->touched[i]->job_count);
 	}
-	nmd_free(a, e->snodes);
-	nmd_free(a, e->touched);
-	nmd_free(a, e->by_id);
-	e->snodes = NULL;
+	e->snodes = NULL; /* the rest is in the arena */
 	e->touched = NULL;
 	e->n_touched = 0;
 	e->by_id = NULL;

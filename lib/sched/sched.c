@@ -48,6 +48,7 @@ nomad_err nomad_sched_new(nomad_sched **out, const nomad_sched_config *cfg,
 		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
 	nmd_ctx_init(&s->ctx, cfg->allocator, cfg->log_cb, cfg->log_userdata,
 		     cfg->log_level, NULL, NULL);
+	nmd_arena_init(&s->arena, s->ctx.alloc);
 	s->state = *cfg->state;
 	s->state_ud = cfg->state_userdata;
 	s->planner = *cfg->planner;
@@ -58,8 +59,10 @@ nomad_err nomad_sched_new(nomad_sched **out, const nomad_sched_config *cfg,
 
 void nomad_sched_free(nomad_sched *s)
 {
-	if (s)
-		nmd_free(s->ctx.alloc, s);
+	if (!s)
+		return;
+	nmd_arena_free(&s->arena);
+	nmd_free(s->ctx.alloc, s);
 }
 
 /* The seed of one evaluation's random draws (the node shuffle, port
@@ -86,15 +89,16 @@ static uint64_t seed_of(const nomad_sched_input *in, uint64_t index)
 
 static void attempt_free(struct nmd_eval_ctx *e)
 {
-	/* The plan, the failures and the class eligibility are in the
-	 * arena: one reset takes them all. */
-	nmd_arena_reset(&e->arena);
+	/* The nodes' arrays are in the arena: let go of what they point to
+	 * first. Then the plan, the failures and the class eligibility, in
+	 * the arena too, go with one reset. */
+	nmd_sched_nodes_free(e);
+	nmd_arena_reset(e->arena);
 	e->plan = NULL;
 	e->failed = NULL;
 	e->n_failed = 0;
 	e->class_elig = NULL;
 	e->n_class_elig = 0;
-	nmd_sched_nodes_free(e);
 	nmd_regex_cache_free(&e->regex);
 	e->n_placed = e->n_stopped = e->n_updated = 0;
 	e->escaped = false;
@@ -284,8 +288,8 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 				  "scheduler: evaluation %s: no scheduler for "
 				  "its type", in->eval->id);
 	memset(&e, 0, sizeof(e));
-	nmd_arena_init(&e.arena, s->ctx.alloc);
-	nmd_arena_allocator(&e.arena, &e.plan_alloc);
+	e.arena = &s->arena;
+	nmd_arena_allocator(e.arena, &e.plan_alloc);
 	e.s = s;
 	e.eval = in->eval;
 	e.now = in->now_unix_ns;
@@ -316,6 +320,5 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 				    failed ? blocked : NULL, err);
 	}
 	attempt_free(&e);
-	nmd_arena_free(&e.arena);
 	return rc;
 }

@@ -15,6 +15,9 @@
 
 struct nomad_sched {
 	struct nmd_ctx ctx;
+	/* What one evaluation builds, kept between evaluations so that its
+	 * memory is reused rather than mapped and faulted in again. */
+	struct nmd_arena arena;
 	nomad_sched_state_ops state;
 	void *state_ud;
 	nomad_sched_planner_ops planner;
@@ -71,7 +74,7 @@ struct nmd_eval_ctx {
 
 	/* The plan, metrics and everything else built for the planner live
 	 * in this arena, which each attempt starts over. */
-	struct nmd_arena arena;
+	struct nmd_arena *arena;         /* the scheduler's */
 	nomad_allocator plan_alloc;
 	nomad_plan *plan;
 	size_t n_placed, n_stopped, n_updated;

@@ -108,14 +108,14 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 				nomad_error *err)
 {
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
-	struct on_node *on = nmd_calloc(e->s->ctx.alloc,
-					e->n_all_nodes ? e->n_all_nodes : 1,
-					sizeof(*on));
+	struct on_node *on = nmd_arena_alloc(e->arena, (e->n_all_nodes + 1) *
+							       sizeof(*on));
 	struct nmd_ask ask;
 	char name[512];
 	nomad_err rc;
 	if (!on)
 		return oom(err);
+	memset(on, 0, e->n_all_nodes * sizeof(*on));
 	nmd_sched_ask(tg, &ask);
 	snprintf(name, sizeof(name), "%s.%s[0]", e->job->id, tg->name);
 	rc = gather(e, st, tg, sysbatch, as, n, on, err);
@@ -138,8 +138,7 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			continue;
 		rc = place_on(e, st, sn, tgi, name, &ask, NULL, err);
 	}
-	nmd_free(e->s->ctx.alloc, on);
-	return rc;
+	return rc; /* `on` stays in the arena */
 }
 
 nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
