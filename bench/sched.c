@@ -10,9 +10,13 @@
  *                       nodes of three shapes
  *   sched.evals_per_s   5,000 jobs of 10 allocations, one evaluation each,
  *                       onto 5,000 nodes already holding 50,000
+ *   sched.constrained_place_per_s  the first case with three constraints,
+ *                       an affinity and a spread
  *   sched.system_10k_ms a system job onto 10,000 nodes
- *
- * The spread and constrained cases come with the scorers they need.
+ *   sched.spread_10k_ms Nomad's large-cluster spread case: 10,000 nodes of
+ *                       14,000 MHz and 32,000 MB in 100 racks, 500
+ *                       allocations of 6,000 MHz and 6,000 MB spread on
+ *                       ${meta.rack}
  */
 #include <string.h>
 #include <unistd.h>
@@ -35,44 +39,56 @@ static void must(nomad_err rc, const nomad_error *err, const char *what)
 }
 
 
-/* A node as a client registers one, in Nomad's JSON. */
-static nomad_node *make_node(long i)
+/* A node as a client registers one, in Nomad's JSON: of one of three
+ * shapes (cpu 0), or of the given size; in one of `racks` racks. */
+static nomad_node *make_node(long i, int cpu, int mem, long racks)
 {
 	char json[1024], id[NOMAD_UUID_LEN + 1];
 	nomad_node *n = NULL;
 	nomad_error err;
 	int shape = (int)(i % 3) + 1; /* 4, 8 or 12 GHz; 8, 16 or 24 GB */
+	if (!cpu) {
+		cpu = 4000 * shape;
+		mem = 8192 * shape;
+	}
 	bench_uuid('n', i, id);
 	snprintf(json, sizeof(json),
 		 "{\"ID\":\"%s\",\"Name\":\"node-%05ld\",\"Datacenter\":\"dc%ld\","
 		 "\"NodePool\":\"default\",\"Status\":\"ready\","
 		 "\"SchedulingEligibility\":\"eligible\","
 		 "\"Attributes\":{\"kernel.name\":\"linux\",\"driver.docker\":\"1\","
-		 "\"unique.hostname\":\"node-%05ld\"},"
+		 "\"unique.hostname\":\"node-%05ld\"},\"Meta\":{\"rack\":\"r%ld\"},"
 		 "\"Drivers\":{\"docker\":{\"Detected\":true,\"Healthy\":true}},"
 		 "\"NodeResources\":{\"Cpu\":{\"CpuShares\":%d},"
 		 "\"Memory\":{\"MemoryMB\":%d},\"Disk\":{\"DiskMB\":100000}},"
-		 "\"ComputedClass\":\"v1:shape%d\"}",
-		 id, i, i % 2 + 1, i, 4000 * shape, 8192 * shape, shape);
+		 "\"ComputedClass\":\"v1:%d-%d-r%ld-dc%ld\"}",
+		 id, i, i % 2 + 1, i, i % racks, cpu, mem, cpu, mem, i % racks,
+		 i % 2 + 1);
 	must(nomad_node_from_json(&n, json, strlen(json), NULL, &err), &err, "node");
 	return n;
 }
 
-static nomad_job *make_job(const char *id, const char *type, int count,
-			   int cpu, int mem)
+static nomad_job *make_job_with(const char *id, const char *type, int count,
+				int cpu, int mem, const char *extra)
 {
-	char json[1024];
+	char json[2048];
 	nomad_job *j = NULL;
 	nomad_error err;
 	snprintf(json, sizeof(json),
 		 "{\"ID\":\"%s\",\"Name\":\"%s\",\"Type\":\"%s\","
 		 "\"Datacenters\":[\"dc*\"],\"TaskGroups\":[{\"Name\":\"app\","
-		 "\"Count\":%d,\"Tasks\":[{\"Name\":\"main\",\"Driver\":\"docker\","
+		 "\"Count\":%d,%s\"Tasks\":[{\"Name\":\"main\",\"Driver\":\"docker\","
 		 "\"Resources\":{\"CPU\":%d,\"MemoryMB\":%d}}]}]}",
-		 id, id, type, count, cpu, mem);
+		 id, id, type, count, extra, cpu, mem);
 	must(nomad_job_from_json(&j, json, strlen(json), NULL, &err), &err, "job");
 	must(nomad_job_canonicalize(j, &err), &err, "canonicalize");
 	return j;
+}
+
+static nomad_job *make_job(const char *id, const char *type, int count,
+			   int cpu, int mem)
+{
+	return make_job_with(id, type, count, cpu, mem, "");
 }
 
 /* ---- a planner that takes every plan as committed ------------------------ */
@@ -103,7 +119,8 @@ static const nomad_sched_planner_ops planner = {
 
 static uint64_t idx;
 
-static nomad_state *open_store(const char *file, long nodes)
+static nomad_state *open_store(const char *file, long nodes, int cpu, int mem,
+			       long racks)
 {
 	char path[256];
 	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
@@ -115,7 +132,7 @@ static nomad_state *open_store(const char *file, long nodes)
 	must(nomad_state_open(&s, &cfg, &err), &err, "open");
 	must(nomad_state_txn_begin(s, ++idx, &txn, &err), &err, "begin");
 	for (long i = 0; i < nodes; i++) {
-		nomad_node *n = make_node(i);
+		nomad_node *n = make_node(i, cpu, mem, racks);
 		must(nomad_state_node_upsert(txn, n, &err), &err, "node upsert");
 		nomad_node_free(n);
 	}
@@ -221,7 +238,7 @@ int main(void)
 	nomad_job *big;
 	double runs[BENCH_RUNS];
 	BENCH_CHECK(mkdtemp(dir) != NULL);
-	s = open_store("state.db", N_NODES);
+	s = open_store("state.db", N_NODES, 0, 0, 50);
 	must(nomad_state_sched_source_new(s, &src, NULL), NULL, "source");
 
 	/* One job of 10,000 onto 5,000 empty nodes, five times. */
@@ -234,6 +251,31 @@ int main(void)
 	}
 	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
 	printf("bench sched.place_per_s %.0f placements/s\n", runs[BENCH_RUNS / 2]);
+	fflush(stdout);
+	nomad_job_free(big);
+
+	/* The same with three constraints, an affinity and a spread. */
+	big = make_job_with(
+		"constrained", "service", 10000, 100, 128,
+		"\"Constraints\":[{\"LTarget\":\"${attr.kernel.name}\","
+		"\"RTarget\":\"linux\",\"Operand\":\"=\"},"
+		"{\"LTarget\":\"${attr.driver.docker}\",\"Operand\":\"is_set\"},"
+		"{\"LTarget\":\"${node.datacenter}\",\"RTarget\":\"^dc[12]$\","
+		"\"Operand\":\"regexp\"}],"
+		"\"Affinities\":[{\"LTarget\":\"${meta.rack}\",\"RTarget\":\"r1\","
+		"\"Operand\":\"=\",\"Weight\":50}],"
+		"\"Spreads\":[{\"Attribute\":\"${node.datacenter}\",\"Weight\":50}],");
+	put_jobs(s, &big, 1);
+	for (int r = 0; r < BENCH_RUNS; r++) {
+		placed = 0;
+		runs[r] = 10000 / schedule(src, "constrained",
+					   NOMAD__JOB_TYPE__service,
+					   (uint64_t)r + 1);
+		BENCH_CHECK(placed == 10000);
+	}
+	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
+	printf("bench sched.constrained_place_per_s %.0f placements/s\n",
+	       runs[BENCH_RUNS / 2]);
 	fflush(stdout);
 	nomad_job_free(big);
 
@@ -262,7 +304,7 @@ int main(void)
 	nomad_state_close(s);
 
 	/* A system job onto 10,000 nodes. */
-	s = open_store("system.db", 10000);
+	s = open_store("system.db", 10000, 14000, 32000, 100);
 	must(nomad_state_sched_source_new(s, &src, NULL), NULL, "source");
 	big = make_job("agent", "system", 1, 100, 128);
 	put_jobs(s, &big, 1);
@@ -274,6 +316,22 @@ int main(void)
 	}
 	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
 	printf("bench sched.system_10k_ms %.1f ms\n", runs[BENCH_RUNS / 2]);
+	nomad_job_free(big);
+
+	/* Nomad's large-cluster spread case: 500 of 6,000 MHz / 6,000 MB
+	 * spread over 100 racks of 10,000 nodes. */
+	big = make_job_with("spread", "service", 500, 6000, 6000,
+			    "\"Spreads\":[{\"Attribute\":\"${meta.rack}\","
+			    "\"Weight\":100}],");
+	put_jobs(s, &big, 1);
+	for (int r = 0; r < BENCH_RUNS; r++) {
+		placed = 0;
+		runs[r] = 1000 * schedule(src, "spread", NOMAD__JOB_TYPE__service,
+					  (uint64_t)r + 1);
+		BENCH_CHECK(placed == 500);
+	}
+	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
+	printf("bench sched.spread_10k_ms %.1f ms\n", runs[BENCH_RUNS / 2]);
 	nomad_job_free(big);
 	nomad_state_sched_source_free(src);
 	nomad_state_close(s);

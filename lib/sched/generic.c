@@ -222,12 +222,14 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 
 static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			     size_t tgi, struct group_work *w,
+			     const nomad_alloc *const *as, size_t n,
 			     nomad_error *err)
 {
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
 	struct nmd_ask ask;
 	nomad_err rc = NOMAD_OK;
 	nmd_sched_ask(tg, &ask);
+	st->spread = w->n_place ? nmd_spread_new(e, tgi, as, n) : NULL;
 	for (size_t i = 0; i < w->n_place && rc >= 0; i++) {
 		Nomad__AllocationMetric *m =
 			nmd_pb_new(&nomad__allocation_metric__descriptor, PA);
@@ -245,6 +247,8 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			rc = found ? nmd_sched_plan_place(e, tgi, name, &c, &ask, m,
 							  w->place[i].previous, err)
 				   : nmd_sched_plan_failed(e, tg->name, m, err);
+			if (found)
+				nmd_spread_placed(st->spread, c.node);
 		}
 		nmd_pb_free(m, PA);
 	}
@@ -297,7 +301,7 @@ nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 		rc = nmd_sched_stop_unknown_groups(e, as, n, err);
 	if (rc >= 0 && (rc = nmd_sched_stack_init(e, &st, batch, err)) >= 0) {
 		for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
-			rc = place_group(e, &st, g, &work[g], err);
+			rc = place_group(e, &st, g, &work[g], as, n, err);
 		if (rc >= 0)
 			rc = nmd_sched_stack_eligibility(&st, err);
 		nmd_sched_stack_free(&st);

@@ -5,6 +5,7 @@
  * failed. Allocations in the plan leave their Job unset: plan.Job is the
  * job they run, as in Nomad's normalised plans.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -246,6 +247,56 @@ static int group_of(const struct nmd_eval_ctx *e, const char *name)
 	return -1;
 }
 
+static size_t ptr_slot(const void *p, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 20) & (cap - 1);
+}
+
+/* Remember that the plan stops `a`: a pointer set, rebuilt twice as
+ * large when half full. */
+static bool remember_stop(struct nmd_eval_ctx *e, const nomad_alloc *a)
+{
+	if ((e->n_stopped_set + 1) * 2 > e->cap_stopped) {
+		size_t cap = e->cap_stopped ? e->cap_stopped * 2 : 64;
+		const void **slots = nmd_arena_alloc(e->arena, cap * sizeof(*slots));
+		if (!slots)
+			return false;
+		memset(slots, 0, cap * sizeof(*slots));
+		for (size_t i = 0; i < e->cap_stopped; i++)
+			if (e->stopped[i]) {
+				size_t k = ptr_slot(e->stopped[i], cap);
+				while (slots[k])
+					k = (k + 1) & (cap - 1);
+				slots[k] = e->stopped[i];
+			}
+		e->stopped = slots;
+		e->cap_stopped = cap;
+	}
+	{
+		size_t k = ptr_slot(a, e->cap_stopped);
+		while (e->stopped[k] && e->stopped[k] != a)
+			k = (k + 1) & (e->cap_stopped - 1);
+		if (!e->stopped[k]) {
+			e->stopped[k] = a;
+			e->n_stopped_set++;
+		}
+	}
+	return true;
+}
+
+bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a)
+{
+	size_t k;
+	if (!e->cap_stopped)
+		return false;
+	for (k = ptr_slot(a, e->cap_stopped); e->stopped[k];
+	     k = (k + 1) & (e->cap_stopped - 1))
+		if (e->stopped[k] == a)
+			return true;
+	return false;
+}
+
 nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 			      const char *why, int client_status,
 			      nomad_error *err)
@@ -269,7 +320,8 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	}
 	stop->has_modifytime = 1;
 	stop->modifytime = e->now;
-	if (!NMD_PB_APPEND(PA, list->items, list->n_items, stop))
+	if (!NMD_PB_APPEND(PA, list->items, list->n_items, stop) ||
+	    !remember_stop(e, a))
 		goto fail;
 	e->n_stopped++;
 	if (sn) {

@@ -99,6 +99,8 @@ static void attempt_free(struct nmd_eval_ctx *e)
 	e->n_failed = 0;
 	e->class_elig = NULL;
 	e->n_class_elig = 0;
+	e->stopped = NULL;
+	e->n_stopped_set = e->cap_stopped = 0;
 	nmd_regex_cache_free(&e->regex);
 	e->n_placed = e->n_stopped = e->n_updated = 0;
 	e->escaped = false;

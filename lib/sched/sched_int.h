@@ -46,6 +46,7 @@ struct nmd_snode {
 	 * distinct_hosts. */
 	uint32_t *job_count;
 	int port_min, port_max;          /* the dynamic range */
+	uint32_t memo;                   /* its class's memo + 1, 0: not yet */
 	/* The node's lists in the plan being built, once it has some. */
 	Nomad__AllocationList *plan_alloc, *plan_update;
 };
@@ -83,6 +84,10 @@ struct nmd_eval_ctx {
 	Nomad__AllocationMetricEntry **failed;
 	size_t n_failed;
 	bool escaped;                    /* a constraint named unique.* */
+	/* The allocations the plan stops, as given by the host (a pointer
+	 * set in the arena). */
+	const void **stopped;
+	size_t n_stopped_set, cap_stopped;
 	/* computed class -> eligible for the job (ClassEligibility) */
 	Nomad__BoolEntry **class_elig;
 	size_t n_class_elig;
@@ -131,9 +136,12 @@ struct nmd_stack {
 		bool ok;
 	} dcs[16];                       /* datacenter names matched */
 	size_t n_dcs;
+	struct nmd_spread_state *spread; /* of the group being placed */
 	/* per computed class: 0 unknown, 1 feasible, 2 not (job level) */
 	struct nmd_class_memo *memo;
 	size_t n_memo, cap_memo;
+	uint32_t *memo_index;            /* by class text, in the arena */
+	size_t memo_slots;
 };
 
 nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
@@ -186,6 +194,26 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 				Nomad__AllocationMetric *metric,
 				nomad_error *err);
+
+/* Whether the plan stops `a` (a pointer the host gave). */
+bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a);
+
+/* ---- affinity and spread (spread.c) ----------------------------------- */
+
+struct nmd_spread_state;
+/* The spreads of group `tgi` with the counts of its allocations that
+ * stay; NULL when the job and group have none (or out of memory, when
+ * spreading is skipped). */
+struct nmd_spread_state *nmd_spread_new(struct nmd_eval_ctx *e, size_t tgi,
+					const nomad_alloc *const *as, size_t n);
+/* Count a placement of the group on `sn`. */
+void nmd_spread_placed(struct nmd_spread_state *ss, const struct nmd_snode *sn);
+/* The spread score of `sn` (0: nothing to append). */
+double nmd_spread_score(struct nmd_spread_state *ss, const struct nmd_snode *sn);
+/* The node affinity score of `sn` for group `tgi`; *any false when the
+ * job has no affinities (nothing to append). */
+double nmd_affinity_score(struct nmd_eval_ctx *e, size_t tgi,
+			  const struct nmd_snode *sn, bool *any);
 
 /* ---- schedulers -------------------------------------------------------- */
 

@@ -257,13 +257,50 @@ failed_constraint(struct nmd_eval_ctx *e, const nomad_node *node,
 	return NULL;
 }
 
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Index the memo by class text: open addressing over twice its size. */
+static bool memo_reindex(struct nmd_stack *st, size_t slots)
+{
+	uint32_t *index = nmd_arena_alloc(st->e->arena, slots * sizeof(*index));
+	if (!index)
+		return false;
+	memset(index, 0xff, slots * sizeof(*index));
+	for (size_t i = 0; i < st->n_memo; i++) {
+		size_t k = hash_str(st->memo[i].class) & (slots - 1);
+		while (index[k] != UINT32_MAX)
+			k = (k + 1) & (slots - 1);
+		index[k] = (uint32_t)i;
+	}
+	st->memo_index = index;
+	st->memo_slots = slots;
+	return true;
+}
+
+/* The memo of `sn`'s class: found once per node and evaluation, then
+ * remembered on the node. */
 static struct nmd_class_memo *memo_for(struct nmd_stack *st,
-				       const char *class)
+				       struct nmd_snode *sn, const char *class)
 {
 	const nomad_allocator *a = st->e->s->ctx.alloc;
-	for (size_t i = 0; i < st->n_memo; i++)
-		if (st->memo[i].class == class || !strcmp(st->memo[i].class, class))
-			return &st->memo[i];
+	size_t k;
+	if (sn->memo)
+		return &st->memo[sn->memo - 1];
+	if ((st->n_memo + 1) * 2 > st->memo_slots &&
+	    !memo_reindex(st, st->memo_slots ? st->memo_slots * 2 : 64))
+		return NULL;
+	for (k = hash_str(class) & (st->memo_slots - 1);
+	     st->memo_index[k] != UINT32_MAX; k = (k + 1) & (st->memo_slots - 1))
+		if (!strcmp(st->memo[st->memo_index[k]].class, class)) {
+			sn->memo = st->memo_index[k] + 1;
+			return &st->memo[st->memo_index[k]];
+		}
 	if (st->n_memo == st->cap_memo) {
 		size_t cap = st->cap_memo ? st->cap_memo * 2 : 16;
 		struct nmd_class_memo *grown =
@@ -275,7 +312,9 @@ static struct nmd_class_memo *memo_for(struct nmd_stack *st,
 	}
 	memset(&st->memo[st->n_memo], 0, sizeof(*st->memo));
 	st->memo[st->n_memo].class = class;
-	return &st->memo[st->n_memo++];
+	st->memo_index[k] = (uint32_t)st->n_memo;
+	sn->memo = (uint32_t)++st->n_memo;
+	return &st->memo[st->n_memo - 1];
 }
 
 static bool job_feasible(struct nmd_stack *st, struct nmd_snode *sn,
@@ -284,7 +323,7 @@ static bool job_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 	struct nmd_eval_ctx *e = st->e;
 	const char *class = class_of(sn);
 	struct nmd_class_memo *memo =
-		class && !e->escaped ? memo_for(st, class) : NULL;
+		class && !e->escaped ? memo_for(st, sn, class) : NULL;
 	const Nomad__Constraint *bad;
 	char text[512];
 	if (memo && memo->job_ok == CLASS_FEASIBLE)
@@ -343,7 +382,7 @@ static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
 	const char *class = class_of(sn);
 	struct nmd_class_memo *memo = class && !e->escaped && tgi < MEMO_GROUPS
-					      ? memo_for(st, class) : NULL;
+					      ? memo_for(st, sn, class) : NULL;
 	const Nomad__Constraint *bad = NULL;
 	const char *why = NULL;
 	char text[512];
@@ -430,10 +469,17 @@ static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 				   sn->mem, ask->cpu, ask->mem};
 	double anti = nmd_rank_anti_affinity(
 		sn->job_count[tgi], tg->has_count ? (uint32_t)tg->count : 1);
+	double affinity, spread;
+	bool any_affinity;
 	memset(scores, 0, sizeof(*scores));
 	nmd_scores_add(scores, "binpack", nmd_rank_fit(&in, st->spread_alg));
 	if (anti != 0)
 		nmd_scores_add(scores, "job-anti-affinity", anti);
+	affinity = nmd_affinity_score(st->e, tgi, sn, &any_affinity);
+	if (any_affinity)
+		nmd_scores_add(scores, "node-affinity", affinity);
+	if ((spread = nmd_spread_score(st->spread, sn)) != 0)
+		nmd_scores_add(scores, "allocation-spread", spread);
 	return nmd_scores_final(scores);
 }
 
@@ -527,46 +573,77 @@ static nomad_err try_node(struct nmd_stack *st, struct nmd_snode *sn,
 	return NOMAD_OK;
 }
 
+/* The next ranked option from the source: the next candidate node that
+ * is feasible and fits; *have false when every candidate was seen. */
+static nomad_err source_next(struct nmd_stack *st, size_t *walked, size_t tgi,
+			     const struct nmd_ask *ask,
+			     Nomad__AllocationMetric *m, struct top_scores *top,
+			     struct nmd_choice *c, bool *have, nomad_error *err)
+{
+	*have = false;
+	while (*walked < st->n_cands) {
+		struct nmd_snode *sn = candidate(st, st->offset);
+		nomad_err rc;
+		st->offset = (st->offset + 1) % st->n_cands;
+		++*walked;
+		if ((rc = try_node(st, sn, tgi, ask, m, top, c, have, err)) < 0)
+			return rc;
+		if (*have)
+			return NOMAD_OK;
+	}
+	return NOMAD_OK;
+}
+
+/*
+ * Nomad's limit and max-score iterators: up to `limit` options are
+ * considered and the best wins. While looking for an option that scores
+ * above 0, up to MAX_SKIPPED that do not are set aside; they come back
+ * as the next options after it (or when the source runs dry), so they
+ * lose only their place in line, and count against the limit.
+ */
 nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 			   const struct nmd_ask *ask,
 			   Nomad__AllocationMetric *m, struct nmd_choice *out,
 			   bool *found, nomad_error *err)
 {
 	struct nmd_eval_ctx *e = st->e;
-	struct nmd_choice best = {0}, skipped_best = {0};
-	size_t options = 0, skipped = 0;
-	bool have = false, have_skipped = false;
+	struct nmd_choice best = {0}, skipped[MAX_SKIPPED];
+	size_t n_skipped = 0, next_skipped = 0, seen = 0, walked = 0;
 	struct top_scores top = {0};
+	bool have_best = false;
 	nomad_err rc;
 	*found = false;
-	for (size_t seen = 0; seen < st->n_cands && options < st->limit; seen++) {
-		struct nmd_snode *sn = candidate(st, st->offset);
+	while (seen < st->limit) {
 		struct nmd_choice c;
-		bool ok;
-		st->offset = (st->offset + 1) % st->n_cands;
-		if ((rc = try_node(st, sn, tgi, ask, m, &top, &c, &ok, err)) < 0)
+		bool have;
+		if (next_skipped < n_skipped) {
+			c = skipped[next_skipped++];
+			have = true;
+		} else if ((rc = source_next(st, &walked, tgi, ask, m, &top, &c,
+					     &have, err)) < 0) {
 			return rc;
-		if (!ok)
-			continue;
-		if (c.score <= 0 && skipped < MAX_SKIPPED) {
-			skipped++;
-			if (!have_skipped || c.score > skipped_best.score)
-				skipped_best = c;
-			have_skipped = true;
-			continue;
 		}
-		options++;
-		if (!have || c.score > best.score)
+		if (!have)
+			break;
+		while (have && c.score <= 0 && n_skipped < MAX_SKIPPED) {
+			skipped[n_skipped++] = c;
+			if ((rc = source_next(st, &walked, tgi, ask, m, &top, &c,
+					      &have, err)) < 0)
+				return rc;
+		}
+		seen++;
+		if (!have) {
+			if (next_skipped >= n_skipped)
+				break;
+			c = skipped[next_skipped++];
+		}
+		if (!have_best || c.score > best.score)
 			best = c;
-		have = true;
-	}
-	if (!have && have_skipped) {
-		best = skipped_best;
-		have = true;
+		have_best = true;
 	}
 	if (!write_scores(&e->plan_alloc, m, &top))
 		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
-	if (have) {
+	if (have_best) {
 		*out = best;
 		*found = true;
 	}

@@ -88,7 +88,8 @@ void th_set_attr(nomad_node *n, const char *key, const char *value)
 	CHECK(nmd_map_set(NULL, &n->attributes, &n->n_attributes, key, value));
 }
 
-/* The computed class: dc, pool, class and every attribute but unique.*. */
+/* The computed class: dc, pool, class and every attribute and meta key
+ * but unique.* ones. */
 static void compute_class(nomad_node *n)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -102,6 +103,15 @@ static void compute_class(nomad_node *n)
 		}
 	for (size_t i = 0; i < n->n_attributes; i++) {
 		const char *k = n->attributes[i]->key, *v = n->attributes[i]->value;
+		if (!strncmp(k, "unique.", 7))
+			continue;
+		for (const char *p = k; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		for (const char *p = v ? v : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	}
+	for (size_t i = 0; i < n->n_meta; i++) {
+		const char *k = n->meta[i]->key, *v = n->meta[i]->value;
 		if (!strncmp(k, "unique.", 7))
 			continue;
 		for (const char *p = k; *p; p++)
