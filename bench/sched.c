@@ -226,9 +226,27 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Schedule job `job_id` (already stored) BENCH_RUNS times, each placing
+ * `expect`, and print the median as placements per second or as
+ * milliseconds per evaluation. */
+static void measure(nomad_state_sched_source *src, const char *name,
+		    const char *job_id, Nomad__JobType type, long expect,
+		    bool as_rate)
 {
-	return bench_cmp_double(a, b);
+	double runs[BENCH_RUNS];
+	for (int r = 0; r < BENCH_RUNS; r++) {
+		double secs;
+		placed = 0;
+		secs = schedule(src, job_id, type, (uint64_t)r + 1);
+		BENCH_CHECK(placed == expect);
+		runs[r] = as_rate ? (double)expect / secs : 1000 * secs;
+	}
+	qsort(runs, BENCH_RUNS, sizeof(*runs), bench_cmp_double);
+	if (as_rate)
+		printf("bench %s %.0f placements/s\n", name, runs[BENCH_RUNS / 2]);
+	else
+		printf("bench %s %.1f ms\n", name, runs[BENCH_RUNS / 2]);
+	fflush(stdout);
 }
 
 int main(void)
@@ -236,7 +254,6 @@ int main(void)
 	nomad_state *s;
 	nomad_state_sched_source *src;
 	nomad_job *big;
-	double runs[BENCH_RUNS];
 	BENCH_CHECK(mkdtemp(dir) != NULL);
 	s = open_store("state.db", N_NODES, 0, 0, 50);
 	must(nomad_state_sched_source_new(s, &src, NULL), NULL, "source");
@@ -244,14 +261,8 @@ int main(void)
 	/* One job of 10,000 onto 5,000 empty nodes, five times. */
 	big = make_job("big", "service", 10000, 100, 128);
 	put_jobs(s, &big, 1);
-	for (int r = 0; r < BENCH_RUNS; r++) {
-		placed = 0;
-		runs[r] = 10000 / schedule(src, "big", NOMAD__JOB_TYPE__service, (uint64_t)r + 1);
-		BENCH_CHECK(placed == 10000);
-	}
-	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
-	printf("bench sched.place_per_s %.0f placements/s\n", runs[BENCH_RUNS / 2]);
-	fflush(stdout);
+	measure(src, "sched.place_per_s", "big", NOMAD__JOB_TYPE__service, 10000,
+		true);
 	nomad_job_free(big);
 
 	/* The same with three constraints, an affinity and a spread. */
@@ -266,17 +277,8 @@ int main(void)
 		"\"Operand\":\"=\",\"Weight\":50}],"
 		"\"Spreads\":[{\"Attribute\":\"${node.datacenter}\",\"Weight\":50}],");
 	put_jobs(s, &big, 1);
-	for (int r = 0; r < BENCH_RUNS; r++) {
-		placed = 0;
-		runs[r] = 10000 / schedule(src, "constrained",
-					   NOMAD__JOB_TYPE__service,
-					   (uint64_t)r + 1);
-		BENCH_CHECK(placed == 10000);
-	}
-	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
-	printf("bench sched.constrained_place_per_s %.0f placements/s\n",
-	       runs[BENCH_RUNS / 2]);
-	fflush(stdout);
+	measure(src, "sched.constrained_place_per_s", "constrained",
+		NOMAD__JOB_TYPE__service, 10000, true);
 	nomad_job_free(big);
 
 	/* 5,000 jobs of 10 onto nodes holding 50,000 allocations. */
@@ -308,14 +310,8 @@ int main(void)
 	must(nomad_state_sched_source_new(s, &src, NULL), NULL, "source");
 	big = make_job("agent", "system", 1, 100, 128);
 	put_jobs(s, &big, 1);
-	for (int r = 0; r < BENCH_RUNS; r++) {
-		placed = 0;
-		runs[r] = 1000 * schedule(src, "agent", NOMAD__JOB_TYPE__system,
-					  (uint64_t)r + 1);
-		BENCH_CHECK(placed == 10000);
-	}
-	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
-	printf("bench sched.system_10k_ms %.1f ms\n", runs[BENCH_RUNS / 2]);
+	measure(src, "sched.system_10k_ms", "agent", NOMAD__JOB_TYPE__system, 10000,
+		false);
 	nomad_job_free(big);
 
 	/* Nomad's large-cluster spread case: 500 of 6,000 MHz / 6,000 MB
@@ -324,14 +320,8 @@ int main(void)
 			    "\"Spreads\":[{\"Attribute\":\"${meta.rack}\","
 			    "\"Weight\":100}],");
 	put_jobs(s, &big, 1);
-	for (int r = 0; r < BENCH_RUNS; r++) {
-		placed = 0;
-		runs[r] = 1000 * schedule(src, "spread", NOMAD__JOB_TYPE__service,
-					  (uint64_t)r + 1);
-		BENCH_CHECK(placed == 500);
-	}
-	qsort(runs, BENCH_RUNS, sizeof(*runs), cmp_double);
-	printf("bench sched.spread_10k_ms %.1f ms\n", runs[BENCH_RUNS / 2]);
+	measure(src, "sched.spread_10k_ms", "spread", NOMAD__JOB_TYPE__service, 500,
+		false);
 	nomad_job_free(big);
 	nomad_state_sched_source_free(src);
 	nomad_state_close(s);

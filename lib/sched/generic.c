@@ -278,19 +278,11 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err)
 {
-	const nomad_alloc *const *as = NULL;
-	size_t n = 0;
-	const char *ns = e->eval->namespace_ ? e->eval->namespace_ : "default";
+	const nomad_alloc *const *as = e->allocs;
+	size_t n = e->n_allocs;
 	struct nmd_stack st;
 	struct group_work *work;
-	nomad_err rc = e->s->state.job_allocs(e->s->state_ud, ns,
-					       e->eval->jobid, &as, &n);
-	if (rc < 0)
-		return nmd_seterr(err, rc,
-				  "scheduler: reading the allocations of %s failed",
-				  e->eval->jobid);
-	if (!e->job || e->job_stopped)
-		return nmd_sched_stop_all(e, as, n, err);
+	nomad_err rc = NOMAD_OK;
 	if (!(work = nmd_calloc(e->s->ctx.alloc, e->job->n_taskgroups + 1,
 				sizeof(*work))))
 		return oom(err);

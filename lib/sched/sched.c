@@ -135,6 +135,14 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 	if ((rc = nmd_sched_nodes_load(e, err)) < 0 ||
 	    (rc = nmd_sched_plan_new(e, err)) < 0)
 		return rc;
+	if ((rc = s->state.job_allocs(s->state_ud, ns, in->eval->jobid,
+				      &e->allocs, &e->n_allocs)) < 0)
+		return nmd_seterr(err, rc, "scheduler: reading the allocations "
+					   "of %s failed", in->eval->jobid);
+	if (!e->job || e->job_stopped) {
+		rc = nmd_sched_stop_all(e, e->allocs, e->n_allocs, err);
+		goto submit;
+	}
 	switch (in->eval->type) {
 	case NOMAD__JOB_TYPE__service:
 	case NOMAD__JOB_TYPE__batch:
@@ -150,6 +158,7 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 				  "scheduler: no scheduler for evaluation type %d",
 				  (int)in->eval->type);
 	}
+submit:
 	if (rc < 0 || plan_empty(e->plan))
 		return rc;
 	if ((rc = s->planner.submit_plan(s->planner_ud, e->plan, &result)) < 0)

@@ -63,6 +63,8 @@ struct nmd_eval_ctx {
 	nomad_rng_seeded rng_state;
 	struct nmd_regex_cache regex;
 
+	const nomad_alloc *const *allocs; /* the job's, from the host */
+	size_t n_allocs;
 	const nomad_sched_node *const *all_nodes;
 	size_t n_all_nodes;
 	struct nmd_snode *snodes;        /* one per entry of all_nodes */
@@ -217,6 +219,8 @@ double nmd_affinity_score(struct nmd_eval_ctx *e, size_t tgi,
 
 /* ---- schedulers -------------------------------------------------------- */
 
+/* Each runs with the job present and not stopped, its allocations in
+ * e->allocs. */
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err);
 nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,

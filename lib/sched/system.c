@@ -144,18 +144,10 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
 			   nomad_error *err)
 {
-	const nomad_alloc *const *as = NULL;
-	size_t n = 0;
-	const char *ns = e->eval->namespace_ ? e->eval->namespace_ : "default";
+	const nomad_alloc *const *as = e->allocs;
+	size_t n = e->n_allocs;
 	struct nmd_stack st;
-	nomad_err rc = e->s->state.job_allocs(e->s->state_ud, ns,
-					       e->eval->jobid, &as, &n);
-	if (rc < 0)
-		return nmd_seterr(err, rc,
-				  "scheduler: reading the allocations of %s failed",
-				  e->eval->jobid);
-	if (!e->job || e->job_stopped)
-		return nmd_sched_stop_all(e, as, n, err);
+	nomad_err rc;
 	if ((rc = nmd_sched_stack_init(e, &st, false, err)) < 0)
 		return rc;
 	for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
