@@ -25,6 +25,11 @@
 #define WHY_LOST "alloc is lost since its node is down"
 #define WHY_MIGRATING "alloc is being migrated"
 #define WHY_UPDATING "alloc is being updated due to job update"
+#define WHY_RESCHEDULED "alloc was rescheduled because it failed"
+
+/* Reschedules closer than this to now happen now (Nomad's
+ * rescheduleWindowSize). */
+#define RESCHEDULE_WINDOW 1000000000LL
 
 bool nmd_sched_client_terminal(const nomad_alloc *a)
 {
@@ -56,6 +61,8 @@ static long name_index(const char *name)
 struct want {
 	long index;
 	const nomad_alloc *previous; /* the allocation it replaces */
+	bool reschedule;             /* of a failed one: tracked, penalised */
+	int64_t delay;
 };
 
 struct group_work {
@@ -75,6 +82,7 @@ static bool want_place(const nomad_allocator *a, struct group_work *w,
 		w->place = grown;
 		w->cap_place = cap;
 	}
+	memset(&w->place[w->n_place], 0, sizeof(w->place[0]));
 	w->place[w->n_place].index = index;
 	w->place[w->n_place++].previous = previous;
 	return true;
@@ -212,6 +220,38 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 			rc = nmd_sched_update_in_place(e, a, err);
 		}
 	}
+	/* Failed allocations whose name nothing replaced yet: rescheduled
+	 * now, later through a follow-up evaluation, or not at all, by the
+	 * group's policy. */
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		const nomad_alloc *a = as[i];
+		long idx = name_index(a->name);
+		int64_t when, delay;
+		if (!a->taskgroup || strcmp(a->taskgroup, tg->name) ||
+		    nmd_sched_server_terminal(a) || !a->has_clientstatus ||
+		    a->clientstatus != NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed ||
+		    (a->nextallocation && *a->nextallocation) || idx < 0 ||
+		    idx >= count || taken[idx])
+			continue;
+		taken[idx] = true; /* it holds its name until replaced */
+		if (!nmd_reschedule_next(a, tg->reschedulepolicy, &when, &delay))
+			continue;
+		if (a->followupevalid && *a->followupevalid &&
+		    strcmp(a->followupevalid, e->eval->id) != 0)
+			continue; /* a follow-up evaluation will see to it */
+		if (when - e->now > RESCHEDULE_WINDOW &&
+		    !(a->followupevalid && *a->followupevalid)) {
+			rc = nmd_sched_follow_up(e, a, when, err);
+			continue;
+		}
+		rc = nmd_sched_plan_stop(e, a, WHY_RESCHEDULED, 0, err);
+		if (rc >= 0 && !want_place(al, w, idx, a))
+			rc = oom(err);
+		if (rc >= 0) {
+			w->place[w->n_place - 1].reschedule = true;
+			w->place[w->n_place - 1].delay = delay;
+		}
+	}
 	for (long idx = 0; idx < count && rc >= 0; idx++)
 		if (!taken[idx] && !want_place(al, w, idx, NULL))
 			rc = oom(err);
@@ -240,7 +280,9 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			return oom(err);
 		snprintf(name, sizeof(name), "%s.%s[%ld]", e->job->id, tg->name,
 			 w->place[i].index);
+		st->penalty = w->place[i].reschedule ? w->place[i].previous : NULL;
 		rc = nmd_sched_select(st, tgi, &ask, m, &c, &found, err);
+		st->penalty = NULL;
 		if (rc >= 0) {
 			m->has_nodesinpool = 1;
 			m->nodesinpool = (int32_t)st->n_cands;
@@ -249,6 +291,10 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 				   : nmd_sched_plan_failed(e, tg->name, m, err);
 			if (found)
 				nmd_spread_placed(st->spread, c.node);
+			if (found && rc >= 0 && w->place[i].reschedule)
+				rc = nmd_sched_track_reschedule(
+					e, c.node, w->place[i].previous,
+					w->place[i].delay, err);
 		}
 		nmd_pb_free(m, PA);
 	}

@@ -362,3 +362,110 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 	}
 	return NOMAD_OK;
 }
+
+/* Keep at most this many past reschedule events on an allocation whose
+ * policy is unlimited (Nomad's maxPastRescheduleEvents). */
+#define MAX_PAST_EVENTS 5
+
+nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
+				     struct nmd_snode *sn,
+				     const nomad_alloc *previous, int64_t delay,
+				     nomad_error *err)
+{
+	Nomad__AllocationList *list = sn->plan_alloc;
+	nomad_alloc *a = list && list->n_items ? list->items[list->n_items - 1]
+					       : NULL;
+	const Nomad__RescheduleTracker *old = previous->rescheduletracker;
+	Nomad__RescheduleTracker *t;
+	Nomad__RescheduleEvent *ev;
+	size_t first = 0;
+	if (!a)
+		return NOMAD_OK;
+	if (!(t = a->rescheduletracker =
+		      nmd_pb_new(&nomad__reschedule_tracker__descriptor, PA)))
+		return oom(err);
+	if (old && old->n_events >= MAX_PAST_EVENTS)
+		first = old->n_events - (MAX_PAST_EVENTS - 1);
+	for (size_t i = first; old && i < old->n_events; i++) {
+		Nomad__RescheduleEvent *copy = NULL;
+		if (nomad_msg_copy((ProtobufCMessage **)&copy, &old->events[i]->base,
+				   PA) != NOMAD_OK ||
+		    !NMD_PB_APPEND(PA, t->events, t->n_events, copy))
+			return oom(err);
+	}
+	if (!(ev = nmd_pb_new(&nomad__reschedule_event__descriptor, PA)) ||
+	    !nmd_pb_set_string(PA, &ev->prevallocid, previous->id) ||
+	    !nmd_pb_set_string(PA, &ev->prevnodeid, previous->nodeid) ||
+	    !NMD_PB_APPEND(PA, t->events, t->n_events, ev))
+		return oom(err);
+	ev->has_rescheduletime = ev->has_delay = 1;
+	ev->rescheduletime = e->now;
+	ev->delay = delay;
+	t->has_lastreschedule = 1;
+	t->lastreschedule = e->now;
+	return NOMAD_OK;
+}
+
+/* Follow-ups within this of the batch's first share it (Nomad's
+ * batchedFailedAllocWindowSize). */
+#define FOLLOW_UP_WINDOW 5000000000LL
+
+static int64_t wait_until(const nomad_eval *ev)
+{
+	return ev->waituntil ? ev->waituntil->seconds * 1000000000LL +
+				       ev->waituntil->nanos
+			     : 0;
+}
+
+nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
+			      int64_t when, nomad_error *err)
+{
+	nomad_eval *f = NULL;
+	nomad_alloc bare = *a, *u = NULL;
+	Nomad__AllocationList *list;
+	char id[NOMAD_UUID_LEN + 1];
+	for (size_t i = 0; i < e->n_followups && !f; i++) {
+		int64_t at = wait_until(e->followups[i]);
+		if (when >= at && when - at < FOLLOW_UP_WINDOW)
+			f = e->followups[i];
+	}
+	if (!f) {
+		const nomad_eval *ev = e->eval;
+		if (!(f = nmd_pb_new(&nomad__evaluation__descriptor, PA)) ||
+		    !(f->waituntil = nmd_pb_new(&nomad__timestamp__descriptor, PA)))
+			return oom(err);
+		nomad_uuid_generate(&e->rng, id);
+		if (!nmd_pb_set_string(PA, &f->id, id) ||
+		    !nmd_pb_set_string(PA, &f->namespace_, ev->namespace_) ||
+		    !nmd_pb_set_string(PA, &f->triggeredby, "alloc-failure") ||
+		    !nmd_pb_set_string(PA, &f->jobid, ev->jobid) ||
+		    !nmd_pb_set_string(PA, &f->previouseval, ev->id) ||
+		    !NMD_PB_APPEND(PA, e->followups, e->n_followups, f))
+			return oom(err);
+		f->has_priority = ev->has_priority;
+		f->priority = ev->priority;
+		f->has_type = ev->has_type;
+		f->type = ev->type;
+		f->has_jobmodifyindex = ev->has_jobmodifyindex;
+		f->jobmodifyindex = ev->jobmodifyindex;
+		f->has_status = 1;
+		f->status = NOMAD__EVALUATION__STATUS_KIND__pending;
+		f->waituntil->has_seconds = f->waituntil->has_nanos = 1;
+		f->waituntil->seconds = when / 1000000000LL;
+		f->waituntil->nanos = (int32_t)(when % 1000000000LL);
+		f->has_createtime = f->has_modifytime = 1;
+		f->createtime = f->modifytime = e->now;
+	}
+	/* The failed allocation learns which evaluation will replace it. */
+	bare.job = NULL;
+	list = nmd_sched_plan_list(e, nmd_sched_node_by_id(e, a->nodeid),
+				   a->nodeid ? a->nodeid : "", false);
+	if (!list ||
+	    nomad_msg_copy((ProtobufCMessage **)&u, &bare.base, PA) != NOMAD_OK ||
+	    !nmd_pb_set_string(PA, &u->followupevalid, f->id) ||
+	    !NMD_PB_APPEND(PA, list->items, list->n_items, u))
+		return oom(err);
+	u->has_modifytime = 1;
+	u->modifytime = e->now;
+	return NOMAD_OK;
+}

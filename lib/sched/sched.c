@@ -101,6 +101,8 @@ static void attempt_free(struct nmd_eval_ctx *e)
 	e->n_class_elig = 0;
 	e->stopped = NULL;
 	e->n_stopped_set = e->cap_stopped = 0;
+	e->followups = NULL;
+	e->n_followups = 0;
 	nmd_regex_cache_free(&e->regex);
 	e->n_placed = e->n_stopped = e->n_updated = 0;
 	e->escaped = false;
@@ -322,6 +324,11 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 		}
 	} else if (rc >= 0) {
 		bool failed = e.n_failed > 0;
+		for (size_t i = 0; i < e.n_followups && rc >= 0; i++)
+			if ((rc = s->planner.create_eval(s->planner_ud,
+							 e.followups[i])) < 0)
+				nmd_seterr(err, rc, "scheduler: creating a "
+						    "follow-up evaluation failed");
 		if (failed)
 			rc = block(&e, TRIGGER_QUEUED, blocked, err);
 		/* A blocked evaluation that still cannot place stays blocked. */

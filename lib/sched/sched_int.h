@@ -90,6 +90,10 @@ struct nmd_eval_ctx {
 	 * set in the arena). */
 	const void **stopped;
 	size_t n_stopped_set, cap_stopped;
+	/* Follow-up evaluations for delayed reschedules, created once the
+	 * plan is committed. */
+	nomad_eval **followups;
+	size_t n_followups;
 	/* computed class -> eligible for the job (ClassEligibility) */
 	Nomad__BoolEntry **class_elig;
 	size_t n_class_elig;
@@ -139,6 +143,8 @@ struct nmd_stack {
 	} dcs[16];                       /* datacenter names matched */
 	size_t n_dcs;
 	struct nmd_spread_state *spread; /* of the group being placed */
+	/* The failed allocation a placement replaces: its nodes score -1. */
+	const nomad_alloc *penalty;
 	/* per computed class: 0 unknown, 1 feasible, 2 not (job level) */
 	struct nmd_class_memo *memo;
 	size_t n_memo, cap_memo;
@@ -199,6 +205,29 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 
 /* Whether the plan stops `a` (a pointer the host gave). */
 bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a);
+
+/* ---- rescheduling (reschedule.c) --------------------------------------- */
+
+/* When the allocation failed: its last task's FinishedAt, or ModifyTime. */
+int64_t nmd_alloc_fail_time(const nomad_alloc *a);
+/* The delay before its next reschedule, by policy `p`. */
+int64_t nmd_reschedule_delay(const nomad_alloc *a,
+			     const Nomad__ReschedulePolicy *p);
+/* Whether failed allocation `a` may be replaced under `p`, and when
+ * (unix ns) with which delay. */
+bool nmd_reschedule_next(const nomad_alloc *a, const Nomad__ReschedulePolicy *p,
+			 int64_t *when, int64_t *delay);
+
+/* Record on the placement just made on `sn` that it reschedules
+ * `previous` after `delay` (its RescheduleTracker). */
+nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
+				     struct nmd_snode *sn,
+				     const nomad_alloc *previous, int64_t delay,
+				     nomad_error *err);
+/* A follow-up evaluation at `when` for failed allocation `a` (shared by
+ * failures within 5 s of each other), and FollowupEvalID on `a`. */
+nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
+			      int64_t when, nomad_error *err);
 
 /* ---- affinity and spread (spread.c) ----------------------------------- */
 

@@ -461,6 +461,19 @@ static bool fits(struct nmd_snode *sn, const struct nmd_ask *ask,
 	return true;
 }
 
+/* Whether a failed allocation ran, or was rescheduled from, node `id`. */
+static bool penalised(const nomad_alloc *a, const char *id)
+{
+	if (a->nodeid && !strcmp(a->nodeid, id))
+		return true;
+	for (size_t i = 0; a->rescheduletracker &&
+			   i < a->rescheduletracker->n_events; i++)
+		if (a->rescheduletracker->events[i]->prevnodeid &&
+		    !strcmp(a->rescheduletracker->events[i]->prevnodeid, id))
+			return true;
+	return false;
+}
+
 static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 		   const struct nmd_ask *ask, struct nmd_scores *scores)
 {
@@ -480,6 +493,8 @@ static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 		nmd_scores_add(scores, "node-affinity", affinity);
 	if ((spread = nmd_spread_score(st->spread, sn)) != 0)
 		nmd_scores_add(scores, "allocation-spread", spread);
+	if (st->penalty && penalised(st->penalty, sn->n->id))
+		nmd_scores_add(scores, "node-reschedule-penalty", -1);
 	return nmd_scores_final(scores);
 }
 

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Rescheduling failed allocations by the group's policy: the delay
+ * series and their cap and reset, attempts within the interval, a
+ * replacement now (tracked, away from the failed node), a follow-up
+ * evaluation for later, and no replacement when the policy allows none.
+ */
+#include <string.h>
+
+#include "test.h"
+#include "sched/sched_int.h"
+#include "structs/pb.h"
+#include "harness.h"
+
+#define SEC 1000000000LL
+#define NOW 1700000000000000000LL /* the harness's "now" */
+
+static Nomad__ReschedulePolicy *policy(int attempts, int64_t interval,
+				       int64_t delay, int fn, int64_t max_delay,
+				       bool unlimited)
+{
+	Nomad__ReschedulePolicy *p =
+		nmd_pb_new(&nomad__reschedule_policy__descriptor, NULL);
+	p->has_attempts = p->has_interval = p->has_delay = 1;
+	p->has_delayfunction = p->has_maxdelay = p->has_unlimited = 1;
+	p->attempts = attempts;
+	p->interval = interval;
+	p->delay = delay;
+	p->delayfunction = fn;
+	p->maxdelay = max_delay;
+	p->unlimited = unlimited;
+	return p;
+}
+
+static void add_event(nomad_alloc *a, int64_t at, int64_t delay)
+{
+	Nomad__RescheduleEvent *ev =
+		nmd_pb_new(&nomad__reschedule_event__descriptor, NULL);
+	if (!a->rescheduletracker)
+		a->rescheduletracker =
+			nmd_pb_new(&nomad__reschedule_tracker__descriptor, NULL);
+	ev->has_rescheduletime = ev->has_delay = 1;
+	ev->rescheduletime = at;
+	ev->delay = delay;
+	CHECK(NMD_PB_APPEND(NULL, a->rescheduletracker->events,
+			    a->rescheduletracker->n_events, ev));
+}
+
+static nomad_alloc *failed_at(int64_t t)
+{
+	nomad_alloc *a = nomad_alloc_new();
+	a->has_clientstatus = a->has_desiredstatus = a->has_modifytime = 1;
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+	a->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
+	a->modifytime = t;
+	return a;
+}
+
+NMD_TEST(test_sched_reschedule__delay_series)
+{
+	Nomad__ReschedulePolicy *expo = policy(
+		0, 0, 5 * SEC,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__exponential,
+		60 * SEC, true);
+	Nomad__ReschedulePolicy *fib = policy(
+		0, 0, 5 * SEC,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__fibonacci,
+		60 * SEC, true);
+	nomad_alloc *a = failed_at(NOW);
+	CHECK_INT(nmd_reschedule_delay(a, expo), 5 * SEC); /* no history */
+	add_event(a, NOW - 100 * SEC, 5 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, expo), 10 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, fib), 5 * SEC); /* needs two */
+	add_event(a, NOW - 50 * SEC, 10 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, expo), 20 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, fib), 15 * SEC);
+	/* Capped at max_delay; but having run longer than the cap since the
+	 * last reschedule starts the series again. */
+	add_event(a, NOW - 10 * SEC, 40 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, expo), 60 * SEC);
+	add_event(a, NOW - 61 * SEC, 60 * SEC);
+	CHECK_INT(nmd_reschedule_delay(a, expo), 5 * SEC);
+	nmd_pb_free(expo, NULL);
+	nmd_pb_free(fib, NULL);
+	nomad_alloc_free(a);
+}
+
+NMD_TEST(test_sched_reschedule__attempts_within_the_interval)
+{
+	Nomad__ReschedulePolicy *p = policy(
+		2, 3600 * SEC, 5 * SEC,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
+	Nomad__ReschedulePolicy *none = policy(
+		0, 3600 * SEC, 5 * SEC,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
+	nomad_alloc *a = failed_at(NOW);
+	int64_t when, delay;
+	CHECK(nmd_reschedule_next(a, p, &when, &delay));
+	CHECK_INT(when, NOW + 5 * SEC);
+	CHECK(!nmd_reschedule_next(a, none, &when, &delay));
+	add_event(a, NOW - 7200 * SEC, 5 * SEC); /* outside the interval */
+	add_event(a, NOW - 60 * SEC, 5 * SEC);
+	CHECK(nmd_reschedule_next(a, p, &when, &delay));
+	add_event(a, NOW - 30 * SEC, 5 * SEC);
+	CHECK(!nmd_reschedule_next(a, p, &when, &delay));
+	/* Only failed allocations meant to run reschedule. */
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
+	CHECK(!nmd_reschedule_next(a, p, &when, &delay));
+	nmd_pb_free(p, NULL);
+	nmd_pb_free(none, NULL);
+	nomad_alloc_free(a);
+}
+
+static struct th_cluster *with_failed(int64_t delay, int attempts,
+				      int64_t failed_ago, char *first_node,
+				      char *first_id)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("web", 1, 100, 100);
+	nomad_error err;
+	nomad_alloc *a;
+	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+	th_add_node(c, "n1", "dc1", 4000, 4096, 10000);
+	j->taskgroups[0]->reschedulepolicy = policy(
+		attempts, 3600 * SEC, delay,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
+	th_register(c, j);
+	CHECK_OK(th_run(c, "web", 1, &err));
+	a = th_alloc_named(c, "web.web[0]");
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+	a->modifytime = NOW - failed_ago;
+	snprintf(first_node, 64, "%s", a->nodeid);
+	snprintf(first_id, 64, "%s", a->id);
+	return c;
+}
+
+NMD_TEST(test_sched_reschedule__now_tracked_and_away_from_the_node)
+{
+	char node[64], id[64];
+	struct th_cluster *c = with_failed(5 * SEC, 2, 60 * SEC, node, id);
+	nomad_error err;
+	const nomad_alloc *next;
+	CHECK_OK(th_run(c, "web", 2, &err));
+	next = th_alloc_named(c, "web.web[0]");
+	CHECK(next != NULL);
+	CHECK(strcmp(next->id, id) != 0);
+	CHECK_STR(next->previousallocation, id);
+	CHECK(strcmp(next->nodeid, node) != 0); /* the penalty */
+	CHECK(next->rescheduletracker != NULL);
+	CHECK_INT(next->rescheduletracker->n_events, 1);
+	CHECK_STR(next->rescheduletracker->events[0]->prevallocid, id);
+	CHECK_STR(next->rescheduletracker->events[0]->prevnodeid, node);
+	CHECK_INT(next->rescheduletracker->events[0]->delay, 5 * SEC);
+	/* The failed one is stopped, saying why. */
+	for (size_t i = 0; i < c->n_allocs; i++)
+		if (!strcmp(c->allocs[i]->id, id))
+			CHECK_INT(c->allocs[i]->desiredstatus,
+				  NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop);
+	CHECK_INT(th_running(c, "web"), 1);
+	th_free(c);
+}
+
+NMD_TEST(test_sched_reschedule__later_through_a_follow_up)
+{
+	char node[64], id[64];
+	struct th_cluster *c = with_failed(30 * SEC, 2, 0, node, id);
+	nomad_error err;
+	const nomad_alloc *failed = NULL;
+	CHECK_OK(th_run(c, "web", 2, &err));
+	CHECK_INT(th_running(c, "web"), 0); /* not yet */
+	CHECK_INT(c->n_created, 1);
+	CHECK_STR(c->created[0]->triggeredby, "alloc-failure");
+	CHECK(c->created[0]->waituntil != NULL);
+	CHECK_INT(c->created[0]->waituntil->seconds, NOW / SEC + 30);
+	for (size_t i = 0; i < c->n_allocs; i++)
+		if (!strcmp(c->allocs[i]->id, id))
+			failed = c->allocs[i];
+	CHECK(failed != NULL);
+	CHECK_STR(failed->followupevalid, c->created[0]->id);
+	/* Another evaluation before then leaves it to the follow-up. */
+	CHECK_OK(th_run(c, "web", 3, &err));
+	CHECK_INT(c->n_created, 1);
+	CHECK_INT(th_running(c, "web"), 0);
+	/* The follow-up replaces it. */
+	{
+		nomad_eval *f = NULL;
+		CHECK_OK(nomad_eval_copy(&f, c->created[0]));
+		CHECK_OK(th_run_eval(c, f, 4, &err));
+		nomad_eval_free(f);
+	}
+	CHECK_INT(th_running(c, "web"), 1);
+	CHECK_STR(th_alloc_named(c, "web.web[0]")->previousallocation, id);
+	th_free(c);
+}
+
+NMD_TEST(test_sched_reschedule__no_attempts_no_replacement)
+{
+	char node[64], id[64];
+	struct th_cluster *c = with_failed(5 * SEC, 0, 60 * SEC, node, id);
+	nomad_error err;
+	CHECK_OK(th_run(c, "web", 2, &err));
+	CHECK_INT(th_running(c, "web"), 0);
+	CHECK_INT(c->n_plans, 1); /* only the first placement */
+	th_free(c);
+}
