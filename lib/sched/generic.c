@@ -193,11 +193,14 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		long idx = name_index(a->name);
 		nomad_update_kind kind;
 		if (idx < 0 || idx >= count || taken[idx]) {
+			NMD_DESIRED(e, tgi, stop);
 			rc = nmd_sched_plan_stop(e, a, WHY_NOT_NEEDED, 0, err);
 			continue;
 		}
 		taken[idx] = true;
 		if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down) {
+			NMD_DESIRED(e, tgi, stop);
+			NMD_DESIRED(e, tgi, place);
 			rc = nmd_sched_plan_stop(
 				e, a, WHY_LOST,
 				NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost, err);
@@ -206,6 +209,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 			continue;
 		}
 		if (sn->n->draining) {
+			NMD_DESIRED(e, tgi, migrate);
 			rc = nmd_sched_plan_stop(e, a, WHY_MIGRATING, 0, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
@@ -213,11 +217,15 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		}
 		kind = nmd_sched_update_kind(e, a, tg->name);
 		if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
+			NMD_DESIRED(e, tgi, destructiveupdate);
 			rc = nmd_sched_plan_stop(e, a, WHY_UPDATING, 0, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
 		} else if (kind == NOMAD_UPDATE_INPLACE) {
+			NMD_DESIRED(e, tgi, inplaceupdate);
 			rc = nmd_sched_update_in_place(e, a, err);
+		} else {
+			NMD_DESIRED(e, tgi, ignore);
 		}
 	}
 	/* Failed allocations whose name nothing replaced yet: rescheduled
@@ -234,16 +242,21 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		    idx >= count || taken[idx])
 			continue;
 		taken[idx] = true; /* it holds its name until replaced */
-		if (!nmd_reschedule_next(a, tg->reschedulepolicy, &when, &delay))
+		if (!nmd_reschedule_next(a, tg->reschedulepolicy, &when, &delay) ||
+		    (a->followupevalid && *a->followupevalid &&
+		     strcmp(a->followupevalid, e->eval->id) != 0)) {
+			/* Spent, or a follow-up evaluation will see to it. */
+			NMD_DESIRED(e, tgi, ignore);
 			continue;
-		if (a->followupevalid && *a->followupevalid &&
-		    strcmp(a->followupevalid, e->eval->id) != 0)
-			continue; /* a follow-up evaluation will see to it */
+		}
 		if (when - e->now > RESCHEDULE_WINDOW &&
 		    !(a->followupevalid && *a->followupevalid)) {
+			NMD_DESIRED(e, tgi, reschedulelater);
 			rc = nmd_sched_follow_up(e, a, when, err);
 			continue;
 		}
+		NMD_DESIRED(e, tgi, reschedulenow);
+		NMD_DESIRED(e, tgi, place);
 		rc = nmd_sched_plan_stop(e, a, WHY_RESCHEDULED, 0, err);
 		if (rc >= 0 && !want_place(al, w, idx, a))
 			rc = oom(err);
@@ -252,9 +265,16 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 			w->place[w->n_place - 1].delay = delay;
 		}
 	}
-	for (long idx = 0; idx < count && rc >= 0; idx++)
-		if (!taken[idx] && !want_place(al, w, idx, NULL))
+	/* Place counts the new names, lost and rescheduled ones; replacing
+	 * a migrated or updated allocation counts as Migrate or
+	 * DestructiveUpdate, as in Nomad's DesiredUpdates. */
+	for (long idx = 0; idx < count && rc >= 0; idx++) {
+		if (taken[idx])
+			continue;
+		NMD_DESIRED(e, tgi, place);
+		if (!want_place(al, w, idx, NULL))
 			rc = oom(err);
+	}
 	nmd_free(al, live);
 	nmd_free(al, taken);
 	return rc;

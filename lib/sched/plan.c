@@ -469,3 +469,43 @@ nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	u->modifytime = e->now;
 	return NOMAD_OK;
 }
+
+Nomad__DesiredUpdates *nmd_sched_desired(struct nmd_eval_ctx *e, size_t tgi)
+{
+	size_t groups = e->job ? e->job->n_taskgroups : 0;
+	if (tgi >= groups)
+		return NULL;
+	if (!e->desired) {
+		if (!(e->desired = nmd_arena_alloc(e->arena,
+						   groups * sizeof(*e->desired))))
+			return NULL;
+		memset(e->desired, 0, groups * sizeof(*e->desired));
+	}
+	if (!e->desired[tgi])
+		e->desired[tgi] = nmd_pb_new(&nomad__desired_updates__descriptor, PA);
+	return e->desired[tgi];
+}
+
+nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err)
+{
+	Nomad__PlanAnnotations *an;
+	if (!e->job || !e->desired)
+		return NOMAD_OK;
+	if (!(an = e->plan->annotations =
+		      nmd_pb_new(&nomad__plan_annotations__descriptor, PA)))
+		return oom(err);
+	for (size_t g = 0; g < e->job->n_taskgroups; g++) {
+		Nomad__DesiredUpdatesEntry *entry;
+		if (!e->desired[g])
+			continue;
+		if (!(entry = nmd_pb_new(&nomad__desired_updates_entry__descriptor,
+					 PA)) ||
+		    !nmd_pb_set_string(PA, &entry->key,
+				       e->job->taskgroups[g]->name) ||
+		    !NMD_PB_APPEND(PA, an->desiredtgupdates,
+				   an->n_desiredtgupdates, entry))
+			return oom(err);
+		entry->value = e->desired[g];
+	}
+	return NOMAD_OK;
+}

@@ -103,6 +103,7 @@ static void attempt_free(struct nmd_eval_ctx *e)
 	e->n_stopped_set = e->cap_stopped = 0;
 	e->followups = NULL;
 	e->n_followups = 0;
+	e->desired = NULL;
 	nmd_regex_cache_free(&e->regex);
 	e->n_placed = e->n_stopped = e->n_updated = 0;
 	e->escaped = false;
@@ -161,6 +162,8 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 				  (int)in->eval->type);
 	}
 submit:
+	if (rc >= 0 && in->eval->annotateplan)
+		rc = nmd_sched_annotate(e, err);
 	if (rc < 0 || plan_empty(e->plan))
 		return rc;
 	if ((rc = s->planner.submit_plan(s->planner_ud, e->plan, &result)) < 0)

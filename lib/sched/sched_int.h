@@ -90,6 +90,9 @@ struct nmd_eval_ctx {
 	 * set in the arena). */
 	const void **stopped;
 	size_t n_stopped_set, cap_stopped;
+	/* What the reconciler decided per task group (plan annotations),
+	 * by group index; in the arena. */
+	Nomad__DesiredUpdates **desired;
 	/* Follow-up evaluations for delayed reschedules, created once the
 	 * plan is committed. */
 	nomad_eval **followups;
@@ -198,6 +201,20 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 			      const char *why, int client_status,
 			      nomad_error *err);
+/* The desired-update counters of group `tgi` (NULL when out of memory:
+ * the annotation is then incomplete, never the plan). */
+Nomad__DesiredUpdates *nmd_sched_desired(struct nmd_eval_ctx *e, size_t tgi);
+#define NMD_DESIRED(e, tgi, field)                                          \
+	do {                                                                  \
+		Nomad__DesiredUpdates *du_ = nmd_sched_desired((e), (tgi));   \
+		if (du_) {                                                    \
+			du_->has_##field = 1;                                 \
+			du_->field++;                                         \
+		}                                                             \
+	} while (0)
+/* Attach the counters to the plan as its Annotations (a dry run's). */
+nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err);
+
 /* Record a group's failed placement (the first metric is kept). */
 nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 				Nomad__AllocationMetric *metric,

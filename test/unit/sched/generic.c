@@ -495,3 +495,56 @@ NMD_TEST(test_sched_generic__random_clusters_never_overcommit)
 		th_free(c);
 	}
 }
+
+static uint64_t desired(const nomad_plan *p, const char *tg, const char *what)
+{
+	const Nomad__DesiredUpdates *d = NULL;
+	for (size_t i = 0; p->annotations && i < p->annotations->n_desiredtgupdates;
+	     i++)
+		if (!strcmp(p->annotations->desiredtgupdates[i]->key, tg))
+			d = p->annotations->desiredtgupdates[i]->value;
+	if (!d)
+		return 0;
+	if (!strcmp(what, "place"))
+		return d->place;
+	if (!strcmp(what, "stop"))
+		return d->stop;
+	if (!strcmp(what, "ignore"))
+		return d->ignore;
+	if (!strcmp(what, "destructive"))
+		return d->destructiveupdate;
+	if (!strcmp(what, "inplace"))
+		return d->inplaceupdate;
+	return 0;
+}
+
+/* A dry run (AnnotatePlan) says what it would do per group, as `job
+ * plan` shows it. */
+NMD_TEST(test_sched_generic__annotations_for_a_dry_run)
+{
+	struct th_cluster *c = cluster(3, 4000, 8192);
+	nomad_eval *e;
+	nomad_error err;
+	th_register(c, th_job("web", 4, 100, 100));
+	e = th_eval(c, "web");
+	e->has_annotateplan = 1;
+	e->annotateplan = 1;
+	CHECK_OK(th_run_eval(c, e, 1, &err));
+	CHECK_INT(desired(c->plans[0], "web", "place"), 4);
+	nomad_eval_free(e);
+	/* Scale to 2 with more memory: 2 stopped, 2 replaced destructively. */
+	th_register(c, th_job("web", 2, 100, 200));
+	e = th_eval(c, "web");
+	e->has_annotateplan = 1;
+	e->annotateplan = 1;
+	CHECK_OK(th_run_eval(c, e, 2, &err));
+	CHECK_INT(desired(c->plans[1], "web", "stop"), 2);
+	CHECK_INT(desired(c->plans[1], "web", "destructive"), 2);
+	CHECK_INT(desired(c->plans[1], "web", "place"), 0);
+	nomad_eval_free(e);
+	/* Without AnnotatePlan the plan carries none. */
+	th_register(c, th_job("web", 3, 100, 200));
+	CHECK_OK(th_run(c, "web", 3, &err));
+	CHECK(c->plans[2]->annotations == NULL);
+	th_free(c);
+}
