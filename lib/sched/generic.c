@@ -21,11 +21,6 @@
 #include "sched/sched_int.h"
 #include "structs/pb.h"
 
-#define WHY_NOT_NEEDED "alloc not needed due to job update"
-#define WHY_LOST "alloc is lost since its node is down"
-#define WHY_MIGRATING "alloc is being migrated"
-#define WHY_UPDATING "alloc is being updated due to job update"
-#define WHY_RESCHEDULED "alloc was rescheduled because it failed"
 
 /* Reschedules closer than this to now happen now (Nomad's
  * rescheduleWindowSize). */
@@ -111,7 +106,7 @@ nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 		if (nmd_sched_server_terminal(as[i]) ||
 		    nmd_sched_client_terminal(as[i]))
 			continue;
-		if ((rc = nmd_sched_plan_stop(e, as[i], WHY_NOT_NEEDED, 0, err)) < 0)
+		if ((rc = nmd_sched_plan_stop(e, as[i], NMD_WHY_NOT_NEEDED, 0, err)) < 0)
 			return rc;
 	}
 	return NOMAD_OK;
@@ -122,19 +117,11 @@ nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
 				    const nomad_alloc *a, nomad_error *err)
 {
-	Nomad__AllocationList *list = nmd_sched_plan_list(
-		e, nmd_sched_node_by_id(e, a->nodeid), a->nodeid, false);
-	nomad_alloc bare = *a, *u = NULL;
-	bare.job = NULL;
-	if (!list ||
-	    nomad_msg_copy((ProtobufCMessage **)&u, &bare.base, PA) != NOMAD_OK)
+	nomad_alloc *u = nmd_sched_plan_update(e, a);
+	if (!u)
 		return oom(err);
 	u->has_jobversion = 1;
 	u->jobversion = e->job->has_version ? e->job->version : 0;
-	u->has_modifytime = 1;
-	u->modifytime = e->now;
-	if (!NMD_PB_APPEND(PA, list->items, list->n_items, u))
-		return oom(err);
 	e->n_updated++;
 	return NOMAD_OK;
 }
@@ -194,7 +181,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		nomad_update_kind kind;
 		if (idx < 0 || idx >= count || taken[idx]) {
 			NMD_DESIRED(e, tgi, stop);
-			rc = nmd_sched_plan_stop(e, a, WHY_NOT_NEEDED, 0, err);
+			rc = nmd_sched_plan_stop(e, a, NMD_WHY_NOT_NEEDED, 0, err);
 			continue;
 		}
 		taken[idx] = true;
@@ -202,7 +189,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 			NMD_DESIRED(e, tgi, stop);
 			NMD_DESIRED(e, tgi, place);
 			rc = nmd_sched_plan_stop(
-				e, a, WHY_LOST,
+				e, a, NMD_WHY_LOST,
 				NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
@@ -210,7 +197,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		}
 		if (sn->n->draining) {
 			NMD_DESIRED(e, tgi, migrate);
-			rc = nmd_sched_plan_stop(e, a, WHY_MIGRATING, 0, err);
+			rc = nmd_sched_plan_stop(e, a, NMD_WHY_MIGRATING, 0, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
 			continue;
@@ -218,7 +205,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		kind = nmd_sched_update_kind(e, a, tg->name);
 		if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
 			NMD_DESIRED(e, tgi, destructiveupdate);
-			rc = nmd_sched_plan_stop(e, a, WHY_UPDATING, 0, err);
+			rc = nmd_sched_plan_stop(e, a, NMD_WHY_UPDATING, 0, err);
 			if (rc >= 0 && !want_place(al, w, idx, a))
 				rc = oom(err);
 		} else if (kind == NOMAD_UPDATE_INPLACE) {
@@ -257,7 +244,7 @@ static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
 		}
 		NMD_DESIRED(e, tgi, reschedulenow);
 		NMD_DESIRED(e, tgi, place);
-		rc = nmd_sched_plan_stop(e, a, WHY_RESCHEDULED, 0, err);
+		rc = nmd_sched_plan_stop(e, a, NMD_WHY_RESCHEDULED, 0, err);
 		if (rc >= 0 && !want_place(al, w, idx, a))
 			rc = oom(err);
 		if (rc >= 0) {
@@ -336,7 +323,7 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 				!strcmp(as[i]->taskgroup,
 					e->job->taskgroups[g]->name);
 		if (!known)
-			rc = nmd_sched_plan_stop(e, as[i], WHY_NOT_NEEDED, 0, err);
+			rc = nmd_sched_plan_stop(e, as[i], NMD_WHY_NOT_NEEDED, 0, err);
 	}
 	return rc;
 }

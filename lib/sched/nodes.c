@@ -15,7 +15,7 @@
 
 #define NO_NODE UINT32_MAX
 
-static uint64_t hash_id(const char *s)
+uint64_t nmd_sched_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (; *s; s++)
@@ -58,7 +58,7 @@ static bool index_ids(struct nmd_eval_ctx *e)
 		size_t slot;
 		if (!e->snodes[i].n->id)
 			continue;
-		slot = hash_id(e->snodes[i].n->id) & (e->id_slots - 1);
+		slot = nmd_sched_hash(e->snodes[i].n->id) & (e->id_slots - 1);
 		while (e->by_id[slot] != NO_NODE)
 			slot = (slot + 1) & (e->id_slots - 1);
 		e->by_id[slot] = (uint32_t)i;
@@ -84,7 +84,7 @@ struct nmd_snode *nmd_sched_node_by_id(struct nmd_eval_ctx *e, const char *id)
 	size_t slot;
 	if (!id || !e->snodes || (!e->by_id && !index_ids(e)))
 		return NULL;
-	slot = hash_id(id) & (e->id_slots - 1);
+	slot = nmd_sched_hash(id) & (e->id_slots - 1);
 	for (; e->by_id[slot] != NO_NODE; slot = (slot + 1) & (e->id_slots - 1)) {
 		struct nmd_snode *sn = &e->snodes[e->by_id[slot]];
 		if (!strcmp(sn->n->id, id))

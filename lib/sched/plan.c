@@ -247,6 +247,29 @@ static int group_of(const struct nmd_eval_ctx *e, const char *name)
 	return -1;
 }
 
+/* A copy of `a` without its Job, appended to `list`. */
+static nomad_alloc *copy_into(struct nmd_eval_ctx *e, const nomad_alloc *a,
+			      Nomad__AllocationList *list)
+{
+	nomad_alloc bare = *a, *copy = NULL;
+	bare.job = NULL; /* the plan's allocations leave their Job out */
+	if (!list ||
+	    nomad_msg_copy((ProtobufCMessage **)&copy, &bare.base, PA) !=
+		    NOMAD_OK ||
+	    !NMD_PB_APPEND(PA, list->items, list->n_items, copy))
+		return NULL;
+	copy->has_modifytime = 1;
+	copy->modifytime = e->now;
+	return copy;
+}
+
+nomad_alloc *nmd_sched_plan_update(struct nmd_eval_ctx *e, const nomad_alloc *a)
+{
+	return copy_into(e, a,
+			 nmd_sched_plan_list(e, nmd_sched_node_by_id(e, a->nodeid),
+					     a->nodeid ? a->nodeid : "", false));
+}
+
 static size_t ptr_slot(const void *p, size_t cap)
 {
 	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
@@ -304,25 +327,18 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	struct nmd_snode *sn = nmd_sched_node_by_id(e, a->nodeid);
 	Nomad__AllocationList *list =
 		nmd_sched_plan_list(e, sn, a->nodeid ? a->nodeid : "", true);
-	nomad_alloc bare = *a, *stop = NULL;
+	nomad_alloc *stop = copy_into(e, a, list);
 	nomad_err rc;
-	bare.job = NULL; /* the plan's allocations leave their Job out */
-	if (!list || nomad_msg_copy((ProtobufCMessage **)&stop, &bare.base, PA) !=
-			     NOMAD_OK)
+	if (!stop || !remember_stop(e, a))
 		return oom(err);
 	stop->has_desiredstatus = 1;
 	stop->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop;
 	if (!nmd_pb_set_string(PA, &stop->desireddescription, why))
-		goto fail;
+		return oom(err);
 	if (client_status) {
 		stop->has_clientstatus = 1;
 		stop->clientstatus = client_status;
 	}
-	stop->has_modifytime = 1;
-	stop->modifytime = e->now;
-	if (!NMD_PB_APPEND(PA, list->items, list->n_items, stop) ||
-	    !remember_stop(e, a))
-		goto fail;
 	e->n_stopped++;
 	if (sn) {
 		int64_t cpu, mem, disk;
@@ -335,8 +351,6 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 				      group_of(e, a->taskgroup));
 	}
 	return NOMAD_OK;
-fail:
-	return oom(err);
 }
 
 nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
@@ -421,8 +435,7 @@ nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
 			      int64_t when, nomad_error *err)
 {
 	nomad_eval *f = NULL;
-	nomad_alloc bare = *a, *u = NULL;
-	Nomad__AllocationList *list;
+	nomad_alloc *u;
 	char id[NOMAD_UUID_LEN + 1];
 	for (size_t i = 0; i < e->n_followups && !f; i++) {
 		int64_t at = wait_until(e->followups[i]);
@@ -457,16 +470,9 @@ nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
 		f->createtime = f->modifytime = e->now;
 	}
 	/* The failed allocation learns which evaluation will replace it. */
-	bare.job = NULL;
-	list = nmd_sched_plan_list(e, nmd_sched_node_by_id(e, a->nodeid),
-				   a->nodeid ? a->nodeid : "", false);
-	if (!list ||
-	    nomad_msg_copy((ProtobufCMessage **)&u, &bare.base, PA) != NOMAD_OK ||
-	    !nmd_pb_set_string(PA, &u->followupevalid, f->id) ||
-	    !NMD_PB_APPEND(PA, list->items, list->n_items, u))
+	if (!(u = nmd_sched_plan_update(e, a)) ||
+	    !nmd_pb_set_string(PA, &u->followupevalid, f->id))
 		return oom(err);
-	u->has_modifytime = 1;
-	u->modifytime = e->now;
 	return NOMAD_OK;
 }
 

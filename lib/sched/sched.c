@@ -80,9 +80,7 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t seed_of(const nomad_sched_input *in, uint64_t index)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a of the ID */
-	for (const char *p = in->eval->id ? in->eval->id : ""; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	uint64_t h = nmd_sched_hash(in->eval->id ? in->eval->id : "");
 	h = mix(h ^ mix(index));
 	return in->seed ? mix(in->seed ^ h) : h;
 }

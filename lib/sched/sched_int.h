@@ -102,6 +102,16 @@ struct nmd_eval_ctx {
 	size_t n_class_elig;
 };
 
+/* Why the plan stops an allocation (its DesiredDescription), Nomad's. */
+#define NMD_WHY_NOT_NEEDED "alloc not needed due to job update"
+#define NMD_WHY_LOST "alloc is lost since its node is down"
+#define NMD_WHY_MIGRATING "alloc is being migrated"
+#define NMD_WHY_UPDATING "alloc is being updated due to job update"
+#define NMD_WHY_RESCHEDULED "alloc was rescheduled because it failed"
+
+/* FNV-1a of a string, for the evaluation's hash tables and seed. */
+uint64_t nmd_sched_hash(const char *s);
+
 /* ---- nodes (nodes.c) ------------------------------------------------- */
 
 nomad_err nmd_sched_nodes_load(struct nmd_eval_ctx *e, nomad_error *err);
@@ -197,6 +207,10 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 			       const struct nmd_ask *ask,
 			       Nomad__AllocationMetric *metric,
 			       const nomad_alloc *previous, nomad_error *err);
+/* A copy of `a` (its Job left out, ModifyTime now) appended to its
+ * node's NodeAllocation list, for the caller to change: an in-place
+ * update or an attribute update. NULL when out of memory. */
+nomad_alloc *nmd_sched_plan_update(struct nmd_eval_ctx *e, const nomad_alloc *a);
 /* Stop `a` with `why`; `client_status` lost/0. */
 nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 			      const char *why, int client_status,

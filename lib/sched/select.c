@@ -257,14 +257,6 @@ failed_constraint(struct nmd_eval_ctx *e, const nomad_node *node,
 	return NULL;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* Index the memo by class text: open addressing over twice its size. */
 static bool memo_reindex(struct nmd_stack *st, size_t slots)
 {
@@ -273,7 +265,7 @@ static bool memo_reindex(struct nmd_stack *st, size_t slots)
 		return false;
 	memset(index, 0xff, slots * sizeof(*index));
 	for (size_t i = 0; i < st->n_memo; i++) {
-		size_t k = hash_str(st->memo[i].class) & (slots - 1);
+		size_t k = nmd_sched_hash(st->memo[i].class) & (slots - 1);
 		while (index[k] != UINT32_MAX)
 			k = (k + 1) & (slots - 1);
 		index[k] = (uint32_t)i;
@@ -295,7 +287,7 @@ static struct nmd_class_memo *memo_for(struct nmd_stack *st,
 	if ((st->n_memo + 1) * 2 > st->memo_slots &&
 	    !memo_reindex(st, st->memo_slots ? st->memo_slots * 2 : 64))
 		return NULL;
-	for (k = hash_str(class) & (st->memo_slots - 1);
+	for (k = nmd_sched_hash(class) & (st->memo_slots - 1);
 	     st->memo_index[k] != UINT32_MAX; k = (k + 1) & (st->memo_slots - 1))
 		if (!strcmp(st->memo[st->memo_index[k]].class, class)) {
 			sn->memo = st->memo_index[k] + 1;

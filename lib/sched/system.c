@@ -20,10 +20,6 @@
 #include "sched/sched_int.h"
 #include "structs/pb.h"
 
-#define WHY_NOT_NEEDED "alloc not needed due to job update"
-#define WHY_LOST "alloc is lost since its node is down"
-#define WHY_MIGRATING "alloc is being migrated"
-#define WHY_UPDATING "alloc is being updated due to job update"
 
 static nomad_err oom(nomad_error *err)
 {
@@ -83,18 +79,18 @@ static nomad_err gather(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			continue;
 		if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down) {
 			rc = nmd_sched_plan_stop(
-				e, a, WHY_LOST,
+				e, a, NMD_WHY_LOST,
 				NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost, err);
 			continue;
 		}
 		if (sn->n->draining) {
-			rc = nmd_sched_plan_stop(e, a, WHY_MIGRATING, 0, err);
+			rc = nmd_sched_plan_stop(e, a, NMD_WHY_MIGRATING, 0, err);
 			continue;
 		}
 		k = (size_t)(sn - e->snodes);
 		if (!nmd_sched_node_in_job(st, sn) || on[k].live) {
 			/* Not a node for the job any more, or a second copy. */
-			rc = nmd_sched_plan_stop(e, a, WHY_NOT_NEEDED, 0, err);
+			rc = nmd_sched_plan_stop(e, a, NMD_WHY_NOT_NEEDED, 0, err);
 			continue;
 		}
 		on[k].live = a;
@@ -127,7 +123,7 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			if (kind == NOMAD_UPDATE_INPLACE) {
 				rc = nmd_sched_update_in_place(e, a, err);
 			} else if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
-				rc = nmd_sched_plan_stop(e, a, WHY_UPDATING, 0, err);
+				rc = nmd_sched_plan_stop(e, a, NMD_WHY_UPDATING, 0, err);
 				if (rc >= 0)
 					rc = place_on(e, st, sn, tgi, name, &ask, a, err);
 			}
