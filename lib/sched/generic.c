@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * The generic scheduler (service and batch jobs): reconcile each task
- * group's allocations with its count, then place what is missing.
+ * The generic scheduler (service and batch jobs): Nomad's cluster
+ * reconciler per task group, then placement of what it asks for.
  *
- * This first reconciler covers a group's whole life without update
- * strategies: placements for missing name indexes, lost allocations
- * (node down or gone) replaced, allocations on draining nodes migrated,
- * excess ones stopped highest index first, a job stopped or purged
- * stopping everything, in-place updates for a new job version that
- * allows them and stop-and-replace otherwise, and completed batch
- * allocations left alone. Deployments, canaries, rolling limits and
- * rescheduling build on it.
+ * Per group, the allocations are sorted into Nomad's buckets: untainted,
+ * migrate (marked by a drain, or paced here by the migrate block on
+ * draining nodes), lost (node down or gone), disconnecting and
+ * reconnecting (a disconnect block), ignore, expiring, and failed ones
+ * to reschedule now or later. Then, in Nomad's order: excess stopped
+ * (highest name indexes first), in-place and destructive updates,
+ * canaries, placements for missing names, lost and rescheduled
+ * allocations, destructive updates limited by the update block's
+ * max_parallel and the deployment's health, migrations, and the
+ * deployment created, or marked successful once everything is healthy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,23 +23,42 @@
 #include "sched/sched_int.h"
 #include "structs/pb.h"
 
-
 /* Reschedules closer than this to now happen now (Nomad's
  * rescheduleWindowSize). */
 #define RESCHEDULE_WINDOW 1000000000LL
 
+#define DESC_RUNNING "Deployment is running"
+#define DESC_NEEDS_PROMOTION "Deployment is running but requires manual promotion"
+#define DESC_AUTO_PROMOTION "Deployment is running pending automatic promotion"
+#define DESC_SUCCESSFUL "Deployment completed successfully"
+#define DESC_NEWER_JOB "Cancelled due to newer version of job"
+#define DESC_JOB_STOPPED "Cancelled because job is stopped"
+
+#define PA (&e->plan_alloc)
+#define CS(x) NOMAD__ALLOCATION__CLIENT_STATUS_KIND__##x
+#define DS(x) NOMAD__ALLOCATION__DESIRED_STATUS_KIND__##x
+#define DEP(x) NOMAD__DEPLOYMENT__STATUS_KIND__##x
+
+static nomad_err oom(nomad_error *err)
+{
+	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+}
+
 bool nmd_sched_client_terminal(const nomad_alloc *a)
 {
 	return a->has_clientstatus &&
-	       (a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete ||
-		a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed ||
-		a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost);
+	       (a->clientstatus == CS(complete) || a->clientstatus == CS(failed) ||
+		a->clientstatus == CS(lost));
 }
 
 bool nmd_sched_server_terminal(const nomad_alloc *a)
 {
-	return a->has_desiredstatus &&
-	       a->desiredstatus != NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
+	return a->has_desiredstatus && a->desiredstatus != DS(run);
+}
+
+static bool terminal(const nomad_alloc *a)
+{
+	return nmd_sched_client_terminal(a) || nmd_sched_server_terminal(a);
 }
 
 /* The index in "<job>.<group>[<index>]", or -1. */
@@ -52,11 +73,175 @@ static long name_index(const char *name)
 	return end != open + 1 && *end == ']' && !end[1] && v >= 0 ? v : -1;
 }
 
+/* ---- the deployment ---------------------------------------------------- */
+
+/* The job's deployment as this evaluation sees it. */
+struct dep {
+	nomad_deployment *d;       /* current (a working copy), or NULL */
+	const nomad_deployment *old; /* one for an older job version */
+	bool created;              /* d is new: the plan carries it */
+	bool paused, failed;
+	/* The in-place updates made, which join the deployment. */
+	nomad_alloc **inplace;
+	size_t n_inplace;
+};
+
+static bool dep_active(const nomad_deployment *d)
+{
+	switch (d->status) {
+	case DEP(running): case DEP(paused): case DEP(initializing):
+	case DEP(pending): case DEP(blocked): case DEP(unblocking):
+		return true;
+	default:
+		return false;
+	}
+}
+
+static nomad_err dep_update(struct nmd_eval_ctx *e, const nomad_deployment *d,
+			    int status, const char *why, nomad_error *err)
+{
+	Nomad__DeploymentStatusUpdate *u =
+		nmd_pb_new(&nomad__deployment_status_update__descriptor, PA);
+	if (!u || !nmd_pb_set_string(PA, &u->deploymentid, d->id) ||
+	    !nmd_pb_set_string(PA, &u->statusdescription, why) ||
+	    !NMD_PB_APPEND(PA, e->plan->deploymentupdates,
+			   e->plan->n_deploymentupdates, u))
+		return oom(err);
+	u->has_status = 1;
+	u->status = status;
+	return NOMAD_OK;
+}
+
+nomad_err nmd_sched_cancel_deployment(struct nmd_eval_ctx *e, nomad_error *err)
+{
+	const nomad_deployment *d = e->deployment;
+	if (!d || !dep_active(d))
+		return NOMAD_OK;
+	return dep_update(e, d, DEP(cancelled), DESC_JOB_STOPPED, err);
+}
+
+/* Nomad's cancelUnneededDeployments: a deployment of another job version
+ * is cancelled (when still active) and kept only to stop its unpromoted
+ * canaries; a successful one is done with. */
+static nomad_err dep_init(struct nmd_eval_ctx *e, bool batch, struct dep *dp,
+			  nomad_error *err)
+{
+	const nomad_deployment *d = batch ? NULL : e->deployment;
+	const nomad_job *j = e->job;
+	memset(dp, 0, sizeof(*dp));
+	if (!d)
+		return NOMAD_OK;
+	if (d->jobcreateindex != j->createindex || d->jobversion != j->version) {
+		dp->old = d;
+		return dep_active(d) ? dep_update(e, d, DEP(cancelled),
+						  DESC_NEWER_JOB, err)
+				     : NOMAD_OK;
+	}
+	if (d->status == DEP(successful)) {
+		dp->old = d;
+		return NOMAD_OK;
+	}
+	if (nomad_msg_copy((ProtobufCMessage **)&dp->d, &d->base, PA) != NOMAD_OK)
+		return oom(err);
+	dp->paused = d->status == DEP(paused) || d->status == DEP(pending);
+	dp->failed = d->status == DEP(failed);
+	return NOMAD_OK;
+}
+
+static Nomad__DeploymentState *dep_group(const nomad_deployment *d,
+					 const char *group)
+{
+	for (size_t i = 0; d && i < d->n_taskgroups; i++)
+		if (!strcmp(d->taskgroups[i]->key, group))
+			return d->taskgroups[i]->value;
+	return NULL;
+}
+
+static bool in_list(char *const *ids, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ids[i], id))
+			return true;
+	return false;
+}
+
+/* Whether `id` is a canary some group of `d` placed (promoted ones
+ * too, when `promoted`). */
+static bool dep_canary(const nomad_deployment *d, const char *id, bool promoted)
+{
+	for (size_t i = 0; d && i < d->n_taskgroups; i++) {
+		const Nomad__DeploymentState *s = d->taskgroups[i]->value;
+		if (s && (promoted || !s->promoted) &&
+		    in_list(s->placedcanaries, s->n_placedcanaries, id))
+			return true;
+	}
+	return false;
+}
+
+static nomad_err dep_create(struct nmd_eval_ctx *e, struct dep *dp,
+			    nomad_error *err)
+{
+	const nomad_job *j = e->job;
+	nomad_deployment *d = nmd_pb_new(&nomad__deployment__descriptor, PA);
+	char id[NOMAD_UUID_LEN + 1];
+	if (!d)
+		return oom(err);
+	nomad_uuid_generate(&e->rng, id);
+	if (!nmd_pb_set_string(PA, &d->id, id) ||
+	    !nmd_pb_set_string(PA, &d->namespace_,
+			       j->namespace_ ? j->namespace_ : "default") ||
+	    !nmd_pb_set_string(PA, &d->jobid, j->id) ||
+	    !nmd_pb_set_string(PA, &d->statusdescription, DESC_RUNNING))
+		return oom(err);
+	d->has_jobversion = d->has_jobmodifyindex = d->has_jobcreateindex = 1;
+	d->has_jobspecmodifyindex = d->has_status = d->has_evalpriority = 1;
+	d->has_createtime = d->has_modifytime = 1;
+	d->jobversion = j->version;
+	d->jobmodifyindex = j->modifyindex;
+	d->jobspecmodifyindex = j->jobmodifyindex;
+	d->jobcreateindex = j->createindex;
+	d->status = DEP(running);
+	d->evalpriority = e->eval->has_priority ? e->eval->priority
+			  : j->has_priority     ? j->priority
+						: 50;
+	d->createtime = d->modifytime = e->now;
+	dp->d = d;
+	dp->created = true;
+	return NOMAD_OK;
+}
+
+/* ---- one group's allocations -------------------------------------------- */
+
+enum bucket {
+	B_OUT,            /* not considered (replaced, or server-stopped) */
+	B_UNTAINTED,
+	B_MIGRATE,
+	B_LOST,
+	B_DISCONNECTING,
+	B_RECONNECTING,
+	B_IGNORE,
+	B_EXPIRING,
+	B_RESCHEDULE_NOW,
+	B_STOPPED,        /* the reconciler stops it */
+};
+
+struct ralloc {
+	const nomad_alloc *a;
+	long idx;
+	enum bucket bucket;
+	bool canary;       /* one of the current deployment's canaries */
+	bool terminal;
+	bool destructive, inplace;
+	int64_t delay;     /* of a reschedule now */
+};
+
 /* A placement the reconciler asks for. */
 struct want {
 	long index;
 	const nomad_alloc *previous; /* the allocation it replaces */
+	const char *stop_why;        /* stop `previous` when it fits */
 	bool reschedule;             /* of a failed one: tracked, penalised */
+	bool canary;
 	int64_t delay;
 };
 
@@ -65,13 +250,33 @@ struct group_work {
 	size_t n_place, cap_place;
 };
 
-static bool want_place(const nomad_allocator *a, struct group_work *w,
-		       long index, const nomad_alloc *previous)
+struct group {
+	struct nmd_eval_ctx *e;
+	struct dep *dep;
+	size_t tgi;
+	const nomad_task_group *tg;
+	long count;
+	bool batch;
+	struct ralloc *as;
+	size_t n;
+	/* Nomad's allocNameIndex: the name indexes in use. */
+	bool *names;
+	size_t n_names;
+	Nomad__DeploymentState *dstate;
+	bool existing;               /* dstate came with the deployment */
+	struct group_work *w;
+	size_t n_canaries;           /* live canaries of the deployment */
+	size_t n_later;              /* failed ones rescheduled later */
+	bool canarying;
+};
+
+static bool want_place(struct group *g, long index, const nomad_alloc *previous)
 {
+	struct group_work *w = g->w;
 	if (w->n_place == w->cap_place) {
 		size_t cap = w->cap_place ? w->cap_place * 2 : 16;
-		struct want *grown = nmd_reallocarray(a, w->place, cap,
-						      sizeof(*grown));
+		struct want *grown = nmd_reallocarray(g->e->s->ctx.alloc, w->place,
+						      cap, sizeof(*grown));
 		if (!grown)
 			return false;
 		w->place = grown;
@@ -83,19 +288,688 @@ static bool want_place(const nomad_allocator *a, struct group_work *w,
 	return true;
 }
 
-#define PA (&e->plan_alloc)
-
-static nomad_err oom(nomad_error *err)
+static const Nomad__UpdateStrategy *update_of(const struct group *g)
 {
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	const Nomad__UpdateStrategy *u = g->tg->update;
+	return !g->batch && u && u->maxparallel > 0 ? u : NULL;
 }
 
-static int cmp_by_index_desc(const void *x, const void *y)
+static bool healthy(const nomad_alloc *a)
 {
-	long a = name_index((*(const nomad_alloc *const *)x)->name);
-	long b = name_index((*(const nomad_alloc *const *)y)->name);
-	return (a < b) - (a > b);
+	return a->deploymentstatus && a->deploymentstatus->has_healthy &&
+	       a->deploymentstatus->healthy;
 }
+
+static bool unhealthy(const nomad_alloc *a)
+{
+	return a->deploymentstatus && a->deploymentstatus->has_healthy &&
+	       !a->deploymentstatus->healthy;
+}
+
+static void name_set(struct group *g, long idx, bool on)
+{
+	if (idx >= 0 && (size_t)idx < g->n_names)
+		g->names[idx] = on;
+}
+
+static nomad_err stop(struct group *g, struct ralloc *r, const char *why,
+		      int client_status, nomad_error *err)
+{
+	r->bucket = B_STOPPED;
+	return nmd_sched_plan_stop(g->e, r->a, why, client_status, err);
+}
+
+static int cmp_index(const void *x, const void *y)
+{
+	const struct ralloc *a = x, *b = y;
+	if (a->idx != b->idx)
+		return (a->idx > b->idx) - (a->idx < b->idx);
+	return strcmp(a->a->id, b->a->id);
+}
+
+/* Gather the group's allocations, in name order; canaries of a
+ * deployment that is over, or failed, and are not promoted are stopped
+ * (Nomad's cancelUnneededCanaries). */
+static nomad_err gather(struct group *g, const nomad_alloc *const *as, size_t n,
+			nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	const nomad_deployment *cur = g->dep->d;
+	size_t max_idx = (size_t)g->count;
+	nomad_err rc = NOMAD_OK;
+	if (!(g->as = nmd_arena_alloc(e->arena, (n ? n : 1) * sizeof(*g->as))))
+		return oom(err);
+	for (size_t i = 0; i < n; i++) {
+		const nomad_alloc *a = as[i];
+		struct ralloc *r;
+		if (!a->taskgroup || strcmp(a->taskgroup, g->tg->name))
+			continue;
+		r = &g->as[g->n++];
+		memset(r, 0, sizeof(*r));
+		r->a = a;
+		r->idx = name_index(a->name);
+		r->terminal = terminal(a);
+		r->bucket = B_UNTAINTED;
+		/* Names far past anything the group could use are not
+		 * indexed (a stored name must not size our arrays). */
+		if (r->idx >= 0 && (size_t)r->idx < (size_t)g->count + n + 64 &&
+		    (size_t)r->idx + 1 > max_idx)
+			max_idx = (size_t)r->idx + 1;
+	}
+	qsort(g->as, g->n, sizeof(*g->as), cmp_index);
+	g->n_names = max_idx + 1;
+	if (!(g->names = nmd_arena_alloc(e->arena, g->n_names)))
+		return oom(err);
+	memset(g->names, 0, g->n_names);
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		bool stale = dep_canary(g->dep->old, r->a->id, false) ||
+			     (cur && g->dep->failed &&
+			      dep_canary(cur, r->a->id, false));
+		if (stale && !r->terminal) {
+			NMD_DESIRED(e, g->tgi, stop);
+			rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+			continue;
+		}
+		r->canary = cur && dep_canary(cur, r->a->id, true);
+	}
+	return rc;
+}
+
+/* Nomad's filterByTainted, for one allocation. */
+static enum bucket tainted_bucket(struct group *g, const struct ralloc *r)
+{
+	const nomad_alloc *a = r->a;
+	struct nmd_snode *sn = nmd_sched_node_by_id(g->e, a->nodeid);
+	bool migrate = a->desiredtransition && a->desiredtransition->migrate;
+	if (sn && sn->n->status == NOMAD__NODE__STATUS_KIND__disconnected)
+		return a->clientstatus == CS(running) ? B_DISCONNECTING : B_LOST;
+	if (r->terminal)
+		return r->canary && migrate ? B_MIGRATE : B_UNTAINTED;
+	if (migrate)
+		return B_MIGRATE;
+	if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down)
+		return B_LOST;
+	return B_UNTAINTED;
+}
+
+/* Nomad's shouldFilter: whether an allocation counts against the group
+ * (*untainted) and whether it is out of consideration (*ignore). */
+static void should_filter(const nomad_alloc *a, bool batch, bool *untainted,
+			  bool *ignore)
+{
+	*untainted = *ignore = false;
+	if (batch) {
+		if (a->desiredstatus == DS(stop)) {
+			*untainted = a->clientstatus == CS(complete);
+			*ignore = !*untainted;
+		} else if (a->desiredstatus == DS(evict)) {
+			*ignore = true;
+		} else if (a->clientstatus != CS(failed)) {
+			*untainted = true;
+		}
+		return;
+	}
+	if (a->desiredstatus == DS(stop) || a->desiredstatus == DS(evict) ||
+	    a->clientstatus == CS(complete) || a->clientstatus == CS(lost))
+		*ignore = true;
+}
+
+/* Nomad's filterByRescheduleable over the untainted allocations: failed
+ * ones are replaced now, later (a follow-up evaluation) or never. */
+static nomad_err reschedulable(struct group *g, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	const nomad_deployment *d = g->dep->d;
+	nomad_err rc = NOMAD_OK;
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		const nomad_alloc *a = r->a;
+		const Nomad__DesiredTransition *dt = a->desiredtransition;
+		bool untainted, ignore, now = false, later = false;
+		int64_t when = 0, delay = 0;
+		if (r->bucket != B_UNTAINTED)
+			continue;
+		if (a->nextallocation && *a->nextallocation && r->terminal) {
+			r->bucket = B_OUT; /* already replaced */
+			continue;
+		}
+		should_filter(a, g->batch, &untainted, &ignore);
+		if (ignore) {
+			r->bucket = untainted ? B_UNTAINTED : B_OUT;
+			continue;
+		}
+		/* In an active deployment a failed allocation waits for the
+		 * deployment watcher to mark it for rescheduling. */
+		if (!(d && a->deploymentid && !strcmp(a->deploymentid, d->id) &&
+		      dep_active(d) && !(dt && dt->reschedule))) {
+			bool eligible = nmd_reschedule_next(
+				a, g->tg->reschedulepolicy, &when, &delay);
+			now = dt && dt->forcereschedule;
+			if (eligible && ((a->followupevalid &&
+					  !strcmp(a->followupevalid, e->eval->id)) ||
+					 when - e->now <= RESCHEDULE_WINDOW))
+				now = true;
+			else if (eligible && !(a->followupevalid &&
+					       *a->followupevalid))
+				later = true;
+		}
+		if (now) {
+			r->bucket = B_RESCHEDULE_NOW;
+			r->delay = delay;
+			continue;
+		}
+		if (later) {
+			g->n_later++;
+			NMD_DESIRED(e, g->tgi, reschedulelater);
+			rc = nmd_sched_follow_up(e, a, when, err);
+		}
+	}
+	return rc;
+}
+
+static size_t count_bucket(const struct group *g, enum bucket b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < g->n; i++)
+		n += g->as[i].bucket == b;
+	return n;
+}
+
+/* Nomad's computeStop: lost allocations, then the excess over the count,
+ * preferring names a promoted canary took over, then migrating ones,
+ * then the highest name indexes. */
+static nomad_err compute_stop(struct group *g, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	long remove;
+	nomad_err rc = NOMAD_OK;
+	for (size_t i = 0; i < g->n && rc >= 0; i++)
+		if (g->as[i].bucket == B_LOST) {
+			NMD_DESIRED(e, g->tgi, stop);
+			rc = stop(g, &g->as[i], NMD_WHY_LOST, CS(lost), err);
+			g->as[i].bucket = B_LOST; /* still to replace */
+		}
+	remove = (long)count_bucket(g, B_UNTAINTED) +
+		 (long)count_bucket(g, B_MIGRATE) - g->count;
+	if (g->canarying)
+		for (size_t i = 0; i < g->n; i++)
+			remove -= g->as[i].bucket == B_UNTAINTED && g->as[i].canary;
+	if (remove <= 0 || rc < 0)
+		return rc;
+	if (!g->canarying && g->n_canaries)
+		for (size_t i = 0; i < g->n && remove > 0 && rc >= 0; i++) {
+			struct ralloc *r = &g->as[i];
+			bool match = false;
+			if (r->bucket != B_UNTAINTED || r->terminal || r->canary)
+				continue;
+			for (size_t k = 0; k < g->n && !match; k++)
+				match = g->as[k].canary &&
+					g->as[k].bucket == B_UNTAINTED &&
+					!strcmp(g->as[k].a->name, r->a->name);
+			if (match) {
+				NMD_DESIRED(e, g->tgi, stop);
+				rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+				remove--;
+			}
+		}
+	/* Highest indexes first, migrating ones before the others. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = g->n; i-- > 0 && remove > 0 && rc >= 0;) {
+			struct ralloc *r = &g->as[i];
+			if (r->bucket != (pass ? B_UNTAINTED : B_MIGRATE) ||
+			    r->terminal || (g->canarying && r->canary))
+				continue;
+			NMD_DESIRED(e, g->tgi, stop);
+			rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+			if (!pass)
+				name_set(g, r->idx, false);
+			remove--;
+		}
+	return rc;
+}
+
+/* Nomad's computeUpdates over what stays. */
+static nomad_err compute_updates(struct group *g, size_t *n_destructive,
+				 size_t *n_inplace, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	nomad_err rc = NOMAD_OK;
+	*n_destructive = *n_inplace = 0;
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		nomad_update_kind kind;
+		if (r->bucket != B_UNTAINTED)
+			continue;
+		kind = nmd_sched_update_kind(e, r->a, g->tg->name);
+		if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
+			r->destructive = true;
+			(*n_destructive)++;
+		} else if (kind == NOMAD_UPDATE_INPLACE && !r->terminal) {
+			nomad_alloc *copy = nmd_sched_plan_update(e, r->a);
+			r->inplace = true;
+			(*n_inplace)++;
+			NMD_DESIRED(e, g->tgi, inplaceupdate);
+			if (!copy || !NMD_PB_APPEND(PA, g->dep->inplace,
+						    g->dep->n_inplace, copy))
+				return oom(err);
+			copy->has_jobversion = 1;
+			copy->jobversion = e->job->version;
+			e->n_updated++;
+		} else {
+			NMD_DESIRED(e, g->tgi, ignore);
+		}
+	}
+	return rc;
+}
+
+/* The next free name index in [0, count), or past the count (Nomad's
+ * allocNameIndex.Next and NextCanaries). */
+static long next_name(struct group *g, long *past)
+{
+	for (long i = 0; i < g->count && (size_t)i < g->n_names; i++)
+		if (!g->names[i]) {
+			g->names[i] = true;
+			return i;
+		}
+	return (*past)++;
+}
+
+/* Nomad's computeCanaries: canaries take the names of allocations being
+ * replaced first, then free names, then names past the count. */
+static nomad_err compute_canaries(struct group *g, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	const Nomad__UpdateStrategy *u = update_of(g);
+	long want = u->canary - (long)g->n_canaries, past = g->count;
+	g->dstate->has_desiredcanaries = 1;
+	g->dstate->desiredcanaries = u->canary;
+	if (g->dep->paused || g->dep->failed)
+		return NOMAD_OK;
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < (pass ? (size_t)g->count : g->n) && want > 0;
+		     i++) {
+			long idx = pass ? (long)i : g->as[i].idx;
+			bool used = false;
+			if (!pass && !(g->as[i].bucket == B_UNTAINTED &&
+				       g->as[i].destructive))
+				continue;
+			if (pass && (size_t)idx < g->n_names && g->names[idx])
+				continue;
+			for (size_t k = 0; k < g->n && !used; k++)
+				used = g->as[k].canary &&
+				       g->as[k].bucket == B_UNTAINTED &&
+				       g->as[k].idx == idx;
+			for (size_t k = 0; k < g->w->n_place && !used; k++)
+				used = g->w->place[k].canary &&
+				       g->w->place[k].index == idx;
+			if (used || idx < 0)
+				continue;
+			name_set(g, idx, true);
+			NMD_DESIRED(e, g->tgi, canary);
+			if (!want_place(g, idx, NULL))
+				return oom(err);
+			g->w->place[g->w->n_place - 1].canary = true;
+			want--;
+		}
+	while (want-- > 0) {
+		NMD_DESIRED(e, g->tgi, canary);
+		if (!want_place(g, past++, NULL))
+			return oom(err);
+		g->w->place[g->w->n_place - 1].canary = true;
+	}
+	return NOMAD_OK;
+}
+
+/* Nomad's computeUnderProvisionedBy: how many allocations a rolling
+ * update may replace now. */
+static long under_provisioned(struct group *g, size_t n_destructive)
+{
+	const Nomad__UpdateStrategy *u = update_of(g);
+	long n;
+	if (!u || n_destructive + count_bucket(g, B_MIGRATE) == 0)
+		return g->count;
+	if (!g->dep->d)
+		return u->maxparallel;
+	if (g->dep->paused || g->dep->failed || g->canarying)
+		return 0;
+	n = u->maxparallel;
+	for (size_t i = 0; i < g->n; i++) {
+		const nomad_alloc *a = g->as[i].a;
+		if (g->as[i].bucket != B_UNTAINTED || !a->deploymentid ||
+		    strcmp(a->deploymentid, g->dep->d->id))
+			continue;
+		if (unhealthy(a))
+			return 0;
+		if (!healthy(a))
+			n--;
+	}
+	return n < 0 ? 0 : n;
+}
+
+/* Nomad's drainer, for allocations on draining nodes not yet marked to
+ * migrate: a service group keeps at least count - migrate.max_parallel
+ * healthy allocations while its others move. */
+static void pace_drain(struct group *g)
+{
+	const Nomad__MigrateStrategy *m = g->tg->migrate;
+	long max_parallel = m && m->has_maxparallel ? m->maxparallel : 1;
+	long healthy_n = 0, n;
+	if (g->batch)
+		return; /* batch allocations move at the drain's deadline */
+	for (size_t i = 0; i < g->n; i++)
+		if (g->as[i].bucket == B_UNTAINTED && !g->as[i].terminal &&
+		    healthy(g->as[i].a))
+			healthy_n++;
+	n = healthy_n - (g->count - max_parallel);
+	n -= (long)count_bucket(g, B_MIGRATE);
+	for (size_t i = 0; i < g->n && n > 0; i++) {
+		struct ralloc *r = &g->as[i];
+		struct nmd_snode *sn = nmd_sched_node_by_id(g->e, r->a->nodeid);
+		if (r->bucket == B_UNTAINTED && !r->terminal && sn &&
+		    sn->n->draining) {
+			r->bucket = B_MIGRATE;
+			n--;
+		}
+	}
+}
+
+static nomad_err place_missing(struct group *g, bool place_ready,
+			       long *under, size_t *n_place, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	long existing = (long)count_bucket(g, B_UNTAINTED) +
+			(long)count_bucket(g, B_MIGRATE) +
+			(long)count_bucket(g, B_RESCHEDULE_NOW), past = 0;
+	size_t first = g->w->n_place;
+	nomad_err rc = NOMAD_OK;
+	if (g->canarying)
+		for (size_t i = 0; i < g->n; i++)
+			existing -= g->as[i].bucket == B_UNTAINTED && g->as[i].canary;
+	/* Failed allocations first, then lost ones up to the count, then
+	 * the names still missing (Nomad's computePlacements). Lost and
+	 * failed ones are replaced even while a deployment holds back. */
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		if (r->bucket != B_RESCHEDULE_NOW)
+			continue;
+		if (!place_ready && g->dep->failed && r->a->deploymentid &&
+		    g->dep->d && !strcmp(r->a->deploymentid, g->dep->d->id))
+			continue;
+		NMD_DESIRED(e, g->tgi, reschedulenow);
+		NMD_DESIRED(e, g->tgi, place);
+		NMD_DESIRED(e, g->tgi, stop);
+		if ((rc = stop(g, r, NMD_WHY_RESCHEDULED, 0, err)) < 0)
+			return rc;
+		if (!want_place(g, r->idx, r->a))
+			return oom(err);
+		g->w->place[g->w->n_place - 1].reschedule = true;
+		g->w->place[g->w->n_place - 1].delay = r->delay;
+		g->w->place[g->w->n_place - 1].canary = r->canary;
+	}
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		if (g->as[i].bucket != B_LOST || existing >= g->count)
+			continue;
+		existing++;
+		NMD_DESIRED(e, g->tgi, place);
+		if (!want_place(g, g->as[i].idx, g->as[i].a))
+			return oom(err);
+		g->w->place[g->w->n_place - 1].canary = g->as[i].canary;
+	}
+	if (place_ready)
+		for (; existing < g->count; existing++) {
+			NMD_DESIRED(e, g->tgi, place);
+			if (!want_place(g, next_name(g, &past), NULL))
+				return oom(err);
+		}
+	*n_place = g->w->n_place - first;
+	if (place_ready) {
+		long used = (long)*n_place < *under ? (long)*n_place : *under;
+		*under -= used;
+	}
+	return rc;
+}
+
+/* Rolling updates: the first `under` destructive updates in name order
+ * (Nomad's computeDestructiveUpdates). */
+static nomad_err destructive_updates(struct group *g, long under,
+				     nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	for (size_t i = 0; i < g->n; i++) {
+		struct ralloc *r = &g->as[i];
+		if (r->bucket != B_UNTAINTED || !r->destructive ||
+		    (g->canarying && r->canary))
+			continue;
+		if (under <= 0) {
+			NMD_DESIRED(e, g->tgi, ignore);
+			continue;
+		}
+		under--;
+		NMD_DESIRED(e, g->tgi, destructiveupdate);
+		if (!want_place(g, r->idx, r->a))
+			return oom(err);
+		g->w->place[g->w->n_place - 1].stop_why = NMD_WHY_UPDATING;
+	}
+	return NOMAD_OK;
+}
+
+static nomad_err migrations(struct group *g, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	nomad_err rc = NOMAD_OK;
+	for (size_t i = 0; i < g->n && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		if (r->bucket != B_MIGRATE)
+			continue;
+		NMD_DESIRED(e, g->tgi, migrate);
+		if ((rc = stop(g, r, NMD_WHY_MIGRATING, 0, err)) < 0)
+			return rc;
+		if (!want_place(g, r->idx, r->a))
+			return oom(err);
+		g->w->place[g->w->n_place - 1].canary = r->canary;
+	}
+	return rc;
+}
+
+/* Nomad's createDeployment: a group with an update block whose spec
+ * changes, or that runs for the first time, joins (or starts) one. */
+static nomad_err join_deployment(struct group *g, size_t n_destructive,
+				 nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	Nomad__DeploymentStateEntry *entry;
+	bool had_running = false;
+	nomad_err rc;
+	if (g->existing || !update_of(g) || !g->dstate->desiredtotal)
+		return NOMAD_OK;
+	for (size_t i = 0; i < g->n && !had_running; i++)
+		had_running = (g->as[i].a->has_jobversion ? g->as[i].a->jobversion
+							  : 0) == e->job->version;
+	if (had_running && !n_destructive && !e->n_updated)
+		return NOMAD_OK;
+	if (!g->dep->d && (rc = dep_create(e, g->dep, err)) < 0)
+		return rc;
+	if (!(entry = nmd_pb_new(&nomad__deployment_state_entry__descriptor, PA)) ||
+	    !nmd_pb_set_string(PA, &entry->key, g->tg->name) ||
+	    !NMD_PB_APPEND(PA, g->dep->d->taskgroups, g->dep->d->n_taskgroups,
+			   entry))
+		return oom(err);
+	entry->value = g->dstate;
+	g->existing = true;
+	return NOMAD_OK;
+}
+
+/* Reconcile one group (Nomad's computeGroup); *complete says whether its
+ * part of the deployment is done. */
+static nomad_err reconcile_group(struct group *g, const nomad_alloc *const *as,
+				 size_t n, bool *complete, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	const Nomad__UpdateStrategy *u = update_of(g);
+	size_t n_destructive, n_inplace, n_place = 0;
+	bool needs_canaries, place_ready;
+	long under;
+	nomad_err rc;
+	g->count = g->tg->has_count ? g->tg->count : 1;
+	if (g->count < 0)
+		g->count = 0;
+	g->dstate = dep_group(g->dep->d, g->tg->name);
+	g->existing = g->dstate != NULL;
+	if (!g->dstate) {
+		if (!(g->dstate = nmd_pb_new(&nomad__deployment_state__descriptor,
+					     PA)))
+			return oom(err);
+		if (u) {
+			g->dstate->has_autorevert = g->dstate->has_autopromote = 1;
+			g->dstate->has_progressdeadline = 1;
+			g->dstate->autorevert = u->autorevert;
+			g->dstate->autopromote = u->autopromote;
+			g->dstate->progressdeadline = u->progressdeadline;
+		}
+	}
+	if ((rc = gather(g, as, n, err)) < 0)
+		return rc;
+	/* Batch: finished allocations of older versions are history. */
+	for (size_t i = 0; i < g->n; i++)
+		if (g->batch && g->as[i].terminal &&
+		    (g->as[i].a->has_jobversion ? g->as[i].a->jobversion : 0) <
+			    e->job->version)
+			g->as[i].bucket = B_OUT;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->as[i].bucket == B_UNTAINTED)
+			g->as[i].bucket = tainted_bucket(g, &g->as[i]);
+	if ((rc = reschedulable(g, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < g->n; i++) {
+		struct ralloc *r = &g->as[i];
+		if (r->bucket == B_UNTAINTED && r->canary && !r->terminal)
+			g->n_canaries++;
+		if (r->bucket == B_UNTAINTED || r->bucket == B_MIGRATE ||
+		    r->bucket == B_RESCHEDULE_NOW || r->bucket == B_LOST)
+			name_set(g, r->idx, true);
+	}
+	pace_drain(g);
+	g->canarying = g->dstate->desiredcanaries && !g->dstate->promoted;
+	if ((rc = compute_stop(g, err)) < 0 ||
+	    (rc = compute_updates(g, &n_destructive, &n_inplace, err)) < 0)
+		return rc;
+	if (!g->existing)
+		g->dstate->desiredtotal += (int32_t)(n_destructive + n_inplace);
+	g->dstate->has_desiredtotal = 1;
+	needs_canaries = u && n_destructive && (long)g->n_canaries < u->canary &&
+			 !g->dstate->promoted;
+	if (needs_canaries && (rc = compute_canaries(g, err)) < 0)
+		return rc;
+	g->canarying = g->dstate->desiredcanaries && !g->dstate->promoted;
+	under = under_provisioned(g, n_destructive);
+	place_ready = !g->dep->paused && !g->dep->failed && !g->canarying;
+	if ((rc = place_missing(g, place_ready, &under, &n_place, err)) < 0)
+		return rc;
+	if (!g->existing)
+		g->dstate->desiredtotal += (int32_t)n_place;
+	if (place_ready)
+		rc = destructive_updates(g, under, err);
+	else
+		for (size_t i = 0; i < g->n; i++)
+			if (g->as[i].bucket == B_UNTAINTED && g->as[i].destructive)
+				NMD_DESIRED(e, g->tgi, ignore);
+	if (rc >= 0)
+		rc = migrations(g, err);
+	if (rc >= 0)
+		rc = join_deployment(g, n_destructive, err);
+	*complete = !n_destructive && !n_inplace && !n_place &&
+		    !count_bucket(g, B_MIGRATE) && !g->n_later && !needs_canaries;
+	if (*complete && g->dep->d) {
+		const Nomad__DeploymentState *s = dep_group(g->dep->d, g->tg->name);
+		long need = s ? (s->desiredtotal > s->desiredcanaries
+					 ? s->desiredtotal
+					 : s->desiredcanaries)
+			      : 0;
+		if (s && (s->healthyallocs < need ||
+			  (s->desiredcanaries > 0 && !s->promoted)))
+			*complete = false;
+	}
+	return rc;
+}
+
+/* ---- placing ------------------------------------------------------------ */
+
+static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
+			     size_t tgi, struct group_work *w, struct dep *dp,
+			     const nomad_alloc *const *as, size_t n,
+			     nomad_error *err)
+{
+	const nomad_task_group *tg = e->job->taskgroups[tgi];
+	const char *dep_id = dp->d && dep_active(dp->d) ? dp->d->id : NULL;
+	Nomad__DeploymentState *dstate = dp->created ? dep_group(dp->d, tg->name)
+						     : NULL;
+	struct nmd_ask ask;
+	nomad_err rc = NOMAD_OK;
+	nmd_sched_ask(tg, &ask);
+	st->spread = w->n_place ? nmd_spread_new(e, tgi, as, n) : NULL;
+	for (size_t i = 0; i < w->n_place && rc >= 0; i++) {
+		const struct want *p = &w->place[i];
+		Nomad__AllocationMetric *m =
+			nmd_pb_new(&nomad__allocation_metric__descriptor, PA);
+		struct nmd_choice c;
+		char name[512];
+		bool found;
+		if (!m)
+			return oom(err);
+		snprintf(name, sizeof(name), "%s.%s[%ld]", e->job->id, tg->name,
+			 p->index);
+		/* A replacement's stop frees its room first, and is taken
+		 * back when nothing fits. */
+		if (p->stop_why && (rc = nmd_sched_plan_stop(e, p->previous,
+							     p->stop_why, 0,
+							     err)) < 0)
+			return rc;
+		st->penalty = p->reschedule ? p->previous : NULL;
+		rc = nmd_sched_select(st, tgi, &ask, m, &c, &found, err);
+		st->penalty = NULL;
+		if (rc < 0)
+			break;
+		m->has_nodesinpool = 1;
+		m->nodesinpool = (int32_t)st->n_cands;
+		if (!found) {
+			if (p->stop_why)
+				nmd_sched_plan_unstop(e, p->previous);
+			rc = nmd_sched_plan_failed(e, tg->name, m, err);
+		} else if ((rc = nmd_sched_plan_place(e, tgi, name, &c, &ask, m,
+						      p->previous, err)) >= 0) {
+			nomad_alloc *a = e->last_placed;
+			nmd_spread_placed(st->spread, c.node);
+			if (dep_id && !nmd_pb_set_string(PA, &a->deploymentid, dep_id))
+				rc = oom(err);
+			if (rc >= 0 && p->canary && dp->d) {
+				if (!(a->deploymentstatus = nmd_pb_new(
+					      &nomad__alloc_deployment_status__descriptor,
+					      PA)))
+					rc = oom(err);
+				else {
+					a->deploymentstatus->has_canary = 1;
+					a->deploymentstatus->canary = 1;
+				}
+				if (rc >= 0 && dstate) {
+					char *id = NULL;
+					if (!nmd_pb_set_string(PA, &id, a->id) ||
+					    !NMD_PB_APPEND(PA, dstate->placedcanaries,
+							   dstate->n_placedcanaries,
+							   id))
+						rc = oom(err);
+				}
+			}
+			if (rc >= 0 && p->reschedule)
+				rc = nmd_sched_track_reschedule(e, c.node, p->previous,
+								p->delay, err);
+		}
+		nmd_pb_free(m, PA);
+	}
+	return rc;
+}
+
+/* ---- shared with the system schedulers ---------------------------------- */
 
 nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 			     const nomad_alloc *const *as, size_t n,
@@ -103,8 +977,7 @@ nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 {
 	for (size_t i = 0; i < n; i++) {
 		nomad_err rc;
-		if (nmd_sched_server_terminal(as[i]) ||
-		    nmd_sched_client_terminal(as[i]))
+		if (terminal(as[i]))
 			continue;
 		if ((rc = nmd_sched_plan_stop(e, as[i], NMD_WHY_NOT_NEEDED, 0, err)) < 0)
 			return rc;
@@ -135,177 +1008,12 @@ nomad_update_kind nmd_sched_update_kind(const struct nmd_eval_ctx *e,
 		return NOMAD_UPDATE_NONE;
 	if (!a->job)
 		return NOMAD_UPDATE_DESTRUCTIVE; /* nothing to compare with */
-	return nomad_task_group_update_kind(a->job, e->job, group);
-}
-
-/* Sort one group's allocations into kept, stopped and to-place. */
-static nomad_err reconcile_group(struct nmd_eval_ctx *e, size_t tgi, bool batch,
-				 const nomad_alloc *const *as, size_t n,
-				 struct group_work *w, nomad_error *err)
-{
-	const nomad_allocator *al = e->s->ctx.alloc;
-	const nomad_task_group *tg = e->job->taskgroups[tgi];
-	long count = tg->has_count ? tg->count : 1;
-	const nomad_alloc **live;
-	bool *taken;
-	size_t n_live = 0;
-	nomad_err rc = NOMAD_OK;
-	if (!(live = nmd_calloc(al, n ? n : 1, sizeof(*live))) ||
-	    !(taken = nmd_calloc(al, (size_t)count + 1, sizeof(*taken)))) {
-		nmd_free(al, live);
-		return oom(err);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const nomad_alloc *a = as[i];
-		if (!a->taskgroup || strcmp(a->taskgroup, tg->name) ||
-		    nmd_sched_server_terminal(a))
-			continue;
-		/* A finished batch allocation holds its name: done is done. */
-		if (batch && a->has_clientstatus &&
-		    a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete) {
-			long idx = name_index(a->name);
-			if (idx >= 0 && idx < count)
-				taken[idx] = true;
-			continue;
-		}
-		if (nmd_sched_client_terminal(a))
-			continue;
-		live[n_live++] = a;
-	}
-	/* Lowest indexes are kept, so excess goes highest first. */
-	qsort(live, n_live, sizeof(*live), cmp_by_index_desc);
-	for (size_t k = n_live; k-- > 0 && rc >= 0;) {
-		const nomad_alloc *a = live[k];
-		struct nmd_snode *sn = nmd_sched_node_by_id(e, a->nodeid);
-		long idx = name_index(a->name);
-		nomad_update_kind kind;
-		if (idx < 0 || idx >= count || taken[idx]) {
-			NMD_DESIRED(e, tgi, stop);
-			rc = nmd_sched_plan_stop(e, a, NMD_WHY_NOT_NEEDED, 0, err);
-			continue;
-		}
-		taken[idx] = true;
-		if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down) {
-			NMD_DESIRED(e, tgi, stop);
-			NMD_DESIRED(e, tgi, place);
-			rc = nmd_sched_plan_stop(
-				e, a, NMD_WHY_LOST,
-				NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost, err);
-			if (rc >= 0 && !want_place(al, w, idx, a))
-				rc = oom(err);
-			continue;
-		}
-		if (sn->n->draining) {
-			NMD_DESIRED(e, tgi, migrate);
-			rc = nmd_sched_plan_stop(e, a, NMD_WHY_MIGRATING, 0, err);
-			if (rc >= 0 && !want_place(al, w, idx, a))
-				rc = oom(err);
-			continue;
-		}
-		kind = nmd_sched_update_kind(e, a, tg->name);
-		if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
-			NMD_DESIRED(e, tgi, destructiveupdate);
-			rc = nmd_sched_plan_stop(e, a, NMD_WHY_UPDATING, 0, err);
-			if (rc >= 0 && !want_place(al, w, idx, a))
-				rc = oom(err);
-		} else if (kind == NOMAD_UPDATE_INPLACE) {
-			NMD_DESIRED(e, tgi, inplaceupdate);
-			rc = nmd_sched_update_in_place(e, a, err);
-		} else {
-			NMD_DESIRED(e, tgi, ignore);
-		}
-	}
-	/* Failed allocations whose name nothing replaced yet: rescheduled
-	 * now, later through a follow-up evaluation, or not at all, by the
-	 * group's policy. */
-	for (size_t i = 0; i < n && rc >= 0; i++) {
-		const nomad_alloc *a = as[i];
-		long idx = name_index(a->name);
-		int64_t when, delay;
-		if (!a->taskgroup || strcmp(a->taskgroup, tg->name) ||
-		    nmd_sched_server_terminal(a) || !a->has_clientstatus ||
-		    a->clientstatus != NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed ||
-		    (a->nextallocation && *a->nextallocation) || idx < 0 ||
-		    idx >= count || taken[idx])
-			continue;
-		taken[idx] = true; /* it holds its name until replaced */
-		if (!nmd_reschedule_next(a, tg->reschedulepolicy, &when, &delay) ||
-		    (a->followupevalid && *a->followupevalid &&
-		     strcmp(a->followupevalid, e->eval->id) != 0)) {
-			/* Spent, or a follow-up evaluation will see to it. */
-			NMD_DESIRED(e, tgi, ignore);
-			continue;
-		}
-		if (when - e->now > RESCHEDULE_WINDOW &&
-		    !(a->followupevalid && *a->followupevalid)) {
-			NMD_DESIRED(e, tgi, reschedulelater);
-			rc = nmd_sched_follow_up(e, a, when, err);
-			continue;
-		}
-		NMD_DESIRED(e, tgi, reschedulenow);
-		NMD_DESIRED(e, tgi, place);
-		rc = nmd_sched_plan_stop(e, a, NMD_WHY_RESCHEDULED, 0, err);
-		if (rc >= 0 && !want_place(al, w, idx, a))
-			rc = oom(err);
-		if (rc >= 0) {
-			w->place[w->n_place - 1].reschedule = true;
-			w->place[w->n_place - 1].delay = delay;
-		}
-	}
-	/* Place counts the new names, lost and rescheduled ones; replacing
-	 * a migrated or updated allocation counts as Migrate or
-	 * DestructiveUpdate, as in Nomad's DesiredUpdates. */
-	for (long idx = 0; idx < count && rc >= 0; idx++) {
-		if (taken[idx])
-			continue;
-		NMD_DESIRED(e, tgi, place);
-		if (!want_place(al, w, idx, NULL))
-			rc = oom(err);
-	}
-	nmd_free(al, live);
-	nmd_free(al, taken);
-	return rc;
-}
-
-static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
-			     size_t tgi, struct group_work *w,
-			     const nomad_alloc *const *as, size_t n,
-			     nomad_error *err)
-{
-	const nomad_task_group *tg = e->job->taskgroups[tgi];
-	struct nmd_ask ask;
-	nomad_err rc = NOMAD_OK;
-	nmd_sched_ask(tg, &ask);
-	st->spread = w->n_place ? nmd_spread_new(e, tgi, as, n) : NULL;
-	for (size_t i = 0; i < w->n_place && rc >= 0; i++) {
-		Nomad__AllocationMetric *m =
-			nmd_pb_new(&nomad__allocation_metric__descriptor, PA);
-		struct nmd_choice c;
-		char name[512];
-		bool found;
-		if (!m)
-			return oom(err);
-		snprintf(name, sizeof(name), "%s.%s[%ld]", e->job->id, tg->name,
-			 w->place[i].index);
-		st->penalty = w->place[i].reschedule ? w->place[i].previous : NULL;
-		rc = nmd_sched_select(st, tgi, &ask, m, &c, &found, err);
-		st->penalty = NULL;
-		if (rc >= 0) {
-			m->has_nodesinpool = 1;
-			m->nodesinpool = (int32_t)st->n_cands;
-			rc = found ? nmd_sched_plan_place(e, tgi, name, &c, &ask, m,
-							  w->place[i].previous, err)
-				   : nmd_sched_plan_failed(e, tg->name, m, err);
-			if (found)
-				nmd_spread_placed(st->spread, c.node);
-			if (found && rc >= 0 && w->place[i].reschedule)
-				rc = nmd_sched_track_reschedule(
-					e, c.node, w->place[i].previous,
-					w->place[i].delay, err);
-		}
-		nmd_pb_free(m, PA);
-	}
-	return rc;
+	/* A new version that leaves the group as it was still moves the
+	 * allocation to it, in place. */
+	return nomad_task_group_update_kind(a->job, e->job, group) ==
+			       NOMAD_UPDATE_DESTRUCTIVE
+		       ? NOMAD_UPDATE_DESTRUCTIVE
+		       : NOMAD_UPDATE_INPLACE;
 }
 
 nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
@@ -315,8 +1023,7 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 	nomad_err rc = NOMAD_OK;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		bool known = false;
-		if (nmd_sched_server_terminal(as[i]) ||
-		    nmd_sched_client_terminal(as[i]))
+		if (terminal(as[i]))
 			continue;
 		for (size_t g = 0; g < e->job->n_taskgroups && !known; g++)
 			known = as[i]->taskgroup &&
@@ -328,32 +1035,92 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 	return rc;
 }
 
+/* ---- the scheduler ------------------------------------------------------ */
+
+static bool requires_promotion(const nomad_deployment *d, bool *auto_promote)
+{
+	bool needs = false;
+	*auto_promote = true;
+	for (size_t i = 0; i < d->n_taskgroups; i++) {
+		const Nomad__DeploymentState *s = d->taskgroups[i]->value;
+		if (s && s->desiredcanaries > 0 && !s->promoted)
+			needs = true;
+		if (s && s->desiredcanaries > 0 && !s->autopromote)
+			*auto_promote = false;
+	}
+	return needs;
+}
+
+static nomad_err finish_deployment(struct nmd_eval_ctx *e, struct dep *dp,
+				   bool complete, nomad_error *err)
+{
+	bool auto_promote;
+	nomad_err rc = NOMAD_OK;
+	if (dp->d && complete && !dp->created)
+		rc = dep_update(e, dp->d, DEP(successful), DESC_SUCCESSFUL, err);
+	/* In-place updates join the deployment, their health to be told
+	 * again (Nomad's computeJobAllocs). */
+	for (size_t i = 0; rc >= 0 && dp->d && dep_active(dp->d) &&
+			   i < dp->n_inplace; i++) {
+		nomad_alloc *a = dp->inplace[i];
+		if (a->deploymentid && !strcmp(a->deploymentid, dp->d->id))
+			continue;
+		if (!nmd_pb_set_string(PA, &a->deploymentid, dp->d->id))
+			return oom(err);
+		a->deploymentstatus = NULL; /* in the arena */
+	}
+	if (rc >= 0 && dp->created) {
+		if (requires_promotion(dp->d, &auto_promote) &&
+		    !nmd_pb_set_string(PA, &dp->d->statusdescription,
+				       auto_promote ? DESC_AUTO_PROMOTION
+						    : DESC_NEEDS_PROMOTION))
+			return oom(err);
+		e->plan->deployment = dp->d;
+	}
+	return rc;
+}
+
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err)
 {
 	const nomad_alloc *const *as = e->allocs;
-	size_t n = e->n_allocs;
+	size_t n = e->n_allocs, groups = e->job->n_taskgroups;
 	struct nmd_stack st;
 	struct group_work *work;
-	nomad_err rc = NOMAD_OK;
-	if (!(work = nmd_calloc(e->s->ctx.alloc, e->job->n_taskgroups + 1,
-				sizeof(*work))))
+	struct dep dp;
+	bool complete = true;
+	nomad_err rc;
+	if ((rc = dep_init(e, batch, &dp, err)) < 0)
+		return rc;
+	if (!(work = nmd_calloc(e->s->ctx.alloc, groups + 1, sizeof(*work))))
 		return oom(err);
 	/* Stops first (they free room on the nodes), then placements. */
-	for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
-		rc = reconcile_group(e, g, batch, as, n, &work[g], err);
+	for (size_t g = 0; g < groups && rc >= 0; g++) {
+		struct group grp;
+		bool done;
+		memset(&grp, 0, sizeof(grp));
+		grp.e = e;
+		grp.dep = &dp;
+		grp.tgi = g;
+		grp.tg = e->job->taskgroups[g];
+		grp.batch = batch;
+		grp.w = &work[g];
+		rc = reconcile_group(&grp, as, n, &done, err);
+		complete = complete && done;
+	}
 	if (rc >= 0)
 		rc = nmd_sched_stop_unknown_groups(e, as, n, err);
 	if (rc >= 0 && (rc = nmd_sched_stack_init(e, &st, batch, err)) >= 0) {
-		for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
-			rc = place_group(e, &st, g, &work[g], as, n, err);
+		for (size_t g = 0; g < groups && rc >= 0; g++)
+			rc = place_group(e, &st, g, &work[g], &dp, as, n, err);
 		if (rc >= 0)
 			rc = nmd_sched_stack_eligibility(&st, err);
 		nmd_sched_stack_free(&st);
 	}
-	for (size_t g = 0; g < e->job->n_taskgroups; g++) {
+	if (rc >= 0)
+		rc = finish_deployment(e, &dp, complete, err);
+	for (size_t g = 0; g < groups; g++)
 		nmd_free(e->s->ctx.alloc, work[g].place);
-	}
 	nmd_free(e->s->ctx.alloc, work);
 	return rc;
 }

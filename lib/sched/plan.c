@@ -204,6 +204,7 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 	a->createtime = a->modifytime = e->now;
 	if (!NMD_PB_APPEND(PA, list->items, list->n_items, a))
 		goto fail;
+	e->last_placed = a;
 	for (size_t i = 0; i < ask->n_static && n_ports < 64; i++)
 		ports[n_ports++] = (uint16_t)ask->static_ports[i]->value;
 	for (size_t i = 0; i < c->n_ports && n_ports < 64; i++)
@@ -276,6 +277,10 @@ static size_t ptr_slot(const void *p, size_t cap)
 	return (size_t)(h >> 20) & (cap - 1);
 }
 
+/* A slot whose stop was taken back: lookups probe past it, and it still
+ * counts towards the set's load. */
+static const char unstopped;
+
 /* Remember that the plan stops `a`: a pointer set, rebuilt twice as
  * large when half full. */
 static bool remember_stop(struct nmd_eval_ctx *e, const nomad_alloc *a)
@@ -287,7 +292,7 @@ static bool remember_stop(struct nmd_eval_ctx *e, const nomad_alloc *a)
 			return false;
 		memset(slots, 0, cap * sizeof(*slots));
 		for (size_t i = 0; i < e->cap_stopped; i++)
-			if (e->stopped[i]) {
+			if (e->stopped[i] && e->stopped[i] != &unstopped) {
 				size_t k = ptr_slot(e->stopped[i], cap);
 				while (slots[k])
 					k = (k + 1) & (cap - 1);
@@ -306,6 +311,39 @@ static bool remember_stop(struct nmd_eval_ctx *e, const nomad_alloc *a)
 		}
 	}
 	return true;
+}
+
+static void forget_stop(struct nmd_eval_ctx *e, const nomad_alloc *a)
+{
+	for (size_t k = e->cap_stopped ? ptr_slot(a, e->cap_stopped) : 0;
+	     e->cap_stopped && e->stopped[k]; k = (k + 1) & (e->cap_stopped - 1))
+		if (e->stopped[k] == a) {
+			e->stopped[k] = &unstopped;
+			return;
+		}
+}
+
+void nmd_sched_plan_unstop(struct nmd_eval_ctx *e, const nomad_alloc *a)
+{
+	struct nmd_snode *sn = nmd_sched_node_by_id(e, a->nodeid);
+	Nomad__AllocationList *list =
+		nmd_sched_plan_list(e, sn, a->nodeid ? a->nodeid : "", true);
+	struct nmd_ask ask;
+	uint16_t ports[64];
+	size_t n_ports;
+	if (!list || !list->n_items ||
+	    strcmp(list->items[list->n_items - 1]->id, a->id))
+		return; /* not the last stop made */
+	list->n_items--;
+	forget_stop(e, a);
+	e->n_stopped--;
+	if (!sn || nmd_sched_client_terminal(a) || nmd_sched_server_terminal(a))
+		return;
+	memset(&ask, 0, sizeof(ask));
+	held(a, &ask.cpu, &ask.mem, &ask.disk, ports, &n_ports, 64);
+	/* Cannot fail: the node held it a moment ago. */
+	(void)nmd_sched_node_add(e, sn, &ask, ports, n_ports,
+				 (size_t)group_of(e, a->taskgroup));
 }
 
 bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a)
@@ -340,7 +378,8 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 		stop->clientstatus = client_status;
 	}
 	e->n_stopped++;
-	if (sn) {
+	/* The node's usage holds only allocations still meant to run. */
+	if (sn && !nmd_sched_client_terminal(a) && !nmd_sched_server_terminal(a)) {
 		int64_t cpu, mem, disk;
 		uint16_t ports[64];
 		size_t n_ports;

@@ -104,6 +104,8 @@ static void attempt_free(struct nmd_eval_ctx *e)
 	e->desired = NULL;
 	nmd_regex_cache_free(&e->regex);
 	e->n_placed = e->n_stopped = e->n_updated = 0;
+	e->last_placed = NULL;
+	e->deployment = NULL;
 	e->escaped = false;
 }
 
@@ -140,8 +142,14 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 				      &e->allocs, &e->n_allocs)) < 0)
 		return nmd_seterr(err, rc, "scheduler: reading the allocations "
 					   "of %s failed", in->eval->jobid);
+	if ((rc = s->state.latest_deployment(s->state_ud, ns, in->eval->jobid,
+					     &e->deployment)) < 0)
+		return nmd_seterr(err, rc, "scheduler: reading the deployment "
+					   "of %s failed", in->eval->jobid);
 	if (!e->job || e->job_stopped) {
 		rc = nmd_sched_stop_all(e, e->allocs, e->n_allocs, err);
+		if (rc >= 0)
+			rc = nmd_sched_cancel_deployment(e, err);
 		goto submit;
 	}
 	switch (in->eval->type) {

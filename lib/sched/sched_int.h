@@ -57,6 +57,7 @@ struct nmd_eval_ctx {
 	const nomad_eval *eval;
 	const nomad_job *job;            /* NULL: stop everything */
 	bool job_stopped;
+	const nomad_deployment *deployment; /* the job's latest, or NULL */
 	uint64_t index;                  /* the state index of the picture */
 	int64_t now;
 	nomad_rng rng;
@@ -81,6 +82,7 @@ struct nmd_eval_ctx {
 	nomad_allocator plan_alloc;
 	nomad_plan *plan;
 	size_t n_placed, n_stopped, n_updated;
+	nomad_alloc *last_placed;        /* by nmd_sched_plan_place */
 	/* Per task group: placements that did not fit, and the metric of the
 	 * first failure (FailedTGAllocs). */
 	Nomad__AllocationMetricEntry **failed;
@@ -234,6 +236,10 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 				Nomad__AllocationMetric *metric,
 				nomad_error *err);
 
+/* Take back the stop of `a` just made (its replacement did not fit):
+ * the node holds it again. */
+void nmd_sched_plan_unstop(struct nmd_eval_ctx *e, const nomad_alloc *a);
+
 /* Whether the plan stops `a` (a pointer the host gave). */
 bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a);
 
@@ -289,6 +295,8 @@ nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
 nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 			     const nomad_alloc *const *as, size_t n,
 			     nomad_error *err);
+/* Cancel the job's active deployment: the job is stopped or gone. */
+nomad_err nmd_sched_cancel_deployment(struct nmd_eval_ctx *e, nomad_error *err);
 /* Stop the allocations of task groups the job no longer has. */
 nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 					const nomad_alloc *const *as, size_t n,

@@ -235,6 +235,11 @@ NMD_TEST(test_sched_generic__draining_node_migrates)
 				nmd_pb_new(&nomad__drain_strategy__descriptor, NULL);
 			th_node_changed(c, c->nodes[k]);
 		}
+	/* The drain marks it to migrate (its group reported no health, so
+	 * only the drain's deadline moves it). */
+	a->desiredtransition =
+		nmd_pb_new(&nomad__desired_transition__descriptor, NULL);
+	a->desiredtransition->has_migrate = a->desiredtransition->migrate = 1;
 	{
 		char node[64];
 		snprintf(node, sizeof(node), "%s", a->nodeid);

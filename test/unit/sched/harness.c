@@ -73,6 +73,9 @@ void th_free(struct th_cluster *c)
 	free_evals(c->created, c->n_created);
 	free_evals(c->updated, c->n_updated);
 	free_evals(c->reblocked, c->n_reblocked);
+	for (size_t i = 0; i < c->n_deployments; i++)
+		nomad_msg_free(&c->deployments[i]->base, NULL);
+	free(c->deployments);
 	free(c->nodes);
 	free(c->snodes);
 	free(c->snode_ptrs);
@@ -385,10 +388,8 @@ static nomad_err op_latest_deployment(void *ud, const char *ns,
 				      const char *job_id,
 				      const nomad_deployment **out)
 {
-	(void)ud;
 	(void)ns;
-	(void)job_id;
-	*out = NULL;
+	*out = th_deployment(ud, job_id);
 	return NOMAD_OK;
 }
 
@@ -416,6 +417,75 @@ static void append_list(Nomad__AllocationListEntry ***map, size_t *n,
 	CHECK(NMD_PB_APPEND(NULL, *map, *n, copy));
 }
 
+static nomad_deployment *deployment_by_id(struct th_cluster *c, const char *id)
+{
+	for (size_t i = 0; id && i < c->n_deployments; i++)
+		if (!strcmp(c->deployments[i]->id, id))
+			return c->deployments[i];
+	return NULL;
+}
+
+static Nomad__DeploymentState *deployment_group(nomad_deployment *d,
+						const char *group)
+{
+	for (size_t i = 0; d && i < d->n_taskgroups; i++)
+		if (!strcmp(d->taskgroups[i]->key, group))
+			return d->taskgroups[i]->value;
+	return NULL;
+}
+
+/* What the state store does with a plan's deployment parts: keep a new
+ * deployment, apply status updates, and count placements and canaries. */
+static void commit_deployments(struct th_cluster *c, const nomad_plan *plan)
+{
+	if (plan->deployment) {
+		nomad_deployment *copy = NULL;
+		CHECK(deployment_by_id(c, plan->deployment->id) == NULL);
+		CHECK_OK(nomad_msg_copy((ProtobufCMessage **)&copy,
+					&plan->deployment->base, NULL));
+		copy->has_createindex = copy->has_modifyindex = 1;
+		copy->createindex = copy->modifyindex = c->index;
+		c->deployments = grow(c->deployments, c->n_deployments,
+				      sizeof(*c->deployments));
+		c->deployments[c->n_deployments++] = copy;
+	}
+	for (size_t i = 0; i < plan->n_deploymentupdates; i++) {
+		const Nomad__DeploymentStatusUpdate *u = plan->deploymentupdates[i];
+		nomad_deployment *d = deployment_by_id(c, u->deploymentid);
+		CHECK(d != NULL);
+		d->has_status = 1;
+		d->status = u->status;
+		CHECK(nmd_pb_set_string(NULL, &d->statusdescription,
+					u->statusdescription));
+	}
+	for (size_t i = 0; i < plan->n_nodeallocation; i++) {
+		const Nomad__AllocationListEntry *e = plan->nodeallocation[i];
+		if (c->reject_node && !strcmp(e->key, c->reject_node))
+			continue;
+		for (size_t k = 0; k < e->value->n_items; k++) {
+			const nomad_alloc *a = e->value->items[k];
+			nomad_deployment *d = deployment_by_id(c, a->deploymentid);
+			Nomad__DeploymentState *st =
+				deployment_group(d, a->taskgroup);
+			bool known = false;
+			if (!st || find_alloc(c, a->id))
+				continue; /* an update, not a placement */
+			st->has_placedallocs = 1;
+			st->placedallocs++;
+			if (!a->deploymentstatus || !a->deploymentstatus->canary)
+				continue;
+			for (size_t x = 0; x < st->n_placedcanaries && !known; x++)
+				known = !strcmp(st->placedcanaries[x], a->id);
+			if (!known) {
+				char *id = NULL;
+				CHECK(nmd_pb_set_string(NULL, &id, a->id));
+				CHECK(NMD_PB_APPEND(NULL, st->placedcanaries,
+						    st->n_placedcanaries, id));
+			}
+		}
+	}
+}
+
 static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 				const nomad_plan_result **result)
 {
@@ -426,6 +496,7 @@ static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 	c->plans = grow(c->plans, c->n_plans, sizeof(*c->plans));
 	c->plans[c->n_plans++] = copy;
 	c->index++;
+	commit_deployments(c, plan);
 	for (size_t i = 0; i < plan->n_nodeupdate; i++) {
 		const Nomad__AllocationListEntry *e = plan->nodeupdate[i];
 		if (c->reject_node && !strcmp(e->key, c->reject_node))
@@ -592,4 +663,75 @@ nomad_alloc *th_alloc_named(struct th_cluster *c, const char *name)
 const nomad_eval *th_last_update(struct th_cluster *c)
 {
 	return c->n_updated ? c->updated[c->n_updated - 1] : NULL;
+}
+
+/* ---- deployments ---------------------------------------------------- */
+
+void th_update(nomad_job *job, int max_parallel, int canary, bool auto_promote)
+{
+	Nomad__UpdateStrategy *u = nmd_pb_new(&nomad__update_strategy__descriptor,
+					      NULL);
+	nomad_task_group *tg = job->taskgroups[0];
+	CHECK(u != NULL);
+	u->has_maxparallel = u->has_canary = u->has_autopromote = 1;
+	u->maxparallel = max_parallel;
+	u->canary = canary;
+	u->autopromote = auto_promote;
+	u->has_minhealthytime = u->has_healthydeadline = 1;
+	u->has_progressdeadline = 1;
+	u->minhealthytime = 10000000000LL;
+	u->healthydeadline = 300000000000LL;
+	u->progressdeadline = 600000000000LL;
+	nmd_pb_free(tg->update, NULL);
+	tg->update = u;
+}
+
+nomad_deployment *th_deployment(struct th_cluster *c, const char *job_id)
+{
+	for (size_t i = c->n_deployments; i-- > 0;)
+		if (!strcmp(c->deployments[i]->jobid, job_id))
+			return c->deployments[i];
+	return NULL;
+}
+
+void th_set_health(struct th_cluster *c, nomad_alloc *a, bool healthy)
+{
+	nomad_deployment *d = deployment_by_id(c, a->deploymentid);
+	Nomad__DeploymentState *st = deployment_group(d, a->taskgroup);
+	if (!a->deploymentstatus)
+		a->deploymentstatus =
+			nmd_pb_new(&nomad__alloc_deployment_status__descriptor, NULL);
+	CHECK(a->deploymentstatus != NULL);
+	if (st && !a->deploymentstatus->has_healthy) {
+		st->has_healthyallocs = st->has_unhealthyallocs = 1;
+		if (healthy)
+			st->healthyallocs++;
+		else
+			st->unhealthyallocs++;
+	}
+	a->deploymentstatus->has_healthy = 1;
+	a->deploymentstatus->healthy = healthy;
+	a->modifyindex = ++c->index;
+}
+
+void th_all_healthy(struct th_cluster *c, const char *job_id)
+{
+	for (size_t i = 0; i < c->n_allocs; i++) {
+		nomad_alloc *a = c->allocs[i];
+		if (!strcmp(a->jobid, job_id) &&
+		    a->desiredstatus == NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run &&
+		    (!a->deploymentstatus || !a->deploymentstatus->has_healthy))
+			th_set_health(c, a, true);
+	}
+}
+
+void th_promote(struct th_cluster *c, const char *job_id)
+{
+	nomad_deployment *d = th_deployment(c, job_id);
+	CHECK(d != NULL);
+	for (size_t i = 0; i < d->n_taskgroups; i++) {
+		d->taskgroups[i]->value->has_promoted = 1;
+		d->taskgroups[i]->value->promoted = 1;
+	}
+	d->modifyindex = ++c->index;
 }

@@ -35,6 +35,11 @@ struct th_cluster {
 	nomad_plan_result *result;
 	nomad_eval **created, **updated, **reblocked;
 	size_t n_created, n_updated, n_reblocked;
+
+	/* deployments, oldest first; the planner keeps their counts as the
+	 * state store does */
+	nomad_deployment **deployments;
+	size_t n_deployments;
 };
 
 struct th_cluster *th_new(void);
@@ -71,5 +76,18 @@ size_t th_running_on(struct th_cluster *c, const char *job_id,
 nomad_alloc *th_alloc_named(struct th_cluster *c, const char *name);
 /* The last evaluation update the scheduler made. */
 const nomad_eval *th_last_update(struct th_cluster *c);
+
+/* ---- deployments ---- */
+
+/* Give group 0 of `job` an update block. */
+void th_update(nomad_job *job, int max_parallel, int canary, bool auto_promote);
+/* The job's latest deployment, or NULL. */
+nomad_deployment *th_deployment(struct th_cluster *c, const char *job_id);
+/* A client's health report for `a`, counted in its deployment. */
+void th_set_health(struct th_cluster *c, nomad_alloc *a, bool healthy);
+/* Report every live allocation of the job healthy. */
+void th_all_healthy(struct th_cluster *c, const char *job_id);
+/* Promote the canaries of the job's latest deployment. */
+void th_promote(struct th_cluster *c, const char *job_id);
 
 #endif
