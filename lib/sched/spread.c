@@ -5,16 +5,18 @@
  *
  * Affinity: the job's, the group's and its tasks' affinities; a node
  * scores the sum of the weights of those it matches over the sum of all
- * weights' magnitudes (-1 to 1).
+ * weights' magnitudes (-1 to 1), appended only when not 0.
  *
  * Spread: for each spread of the job and the group, how many of the
  * group's allocations (kept ones and the plan's placements) sit on nodes
  * with each value of the spread attribute. With targets, a value scores
  * (desired - (used + 1)) / desired times the spread's share of all
- * weights, values beyond the targets sharing an implicit "*" target of
- * the rest; a value with no target scores -1. Without targets the spread
- * is even: a value below the least used one scores up, the most used
- * ones score down.
+ * weights. Values beyond the targets share an implicit "*" target of the
+ * rest, and are counted together as "*" (Nomad's targetedPropertyValue):
+ * two such values split the remainder between them, each does not get
+ * all of it. Without a "*" target such a value scores -1. Without
+ * targets the spread is even: a value below the least used one scores
+ * up, the most used ones score down.
  */
 #include <string.h>
 
@@ -86,7 +88,8 @@ static bool add_spread(struct nmd_spread_state *ss, const Nomad__Spread *s)
 		desired_sum += (sp->targets[i]->has_percent ? sp->targets[i]->percent
 							   : 0) /
 			       100.0 * ss->count;
-	if (sp->n_targets && desired_sum < ss->count) {
+	/* Targets that sum to 0% leave no remainder to share, as in Nomad. */
+	if (desired_sum > 0 && desired_sum < ss->count) {
 		sp->has_implicit = true;
 		sp->implicit = ss->count - desired_sum;
 	}
@@ -130,6 +133,19 @@ struct nmd_spread_state *nmd_spread_new(struct nmd_eval_ctx *e, size_t tgi,
 	return ss;
 }
 
+/* The value a node's attribute value is counted under: itself when the
+ * spread has no targets or names it, "*" otherwise. */
+static const char *counted_as(const struct one_spread *sp, const char *value)
+{
+	if (!sp->n_targets)
+		return value;
+	for (size_t t = 0; t < sp->n_targets; t++)
+		if (sp->targets[t]->value &&
+		    !strcmp(sp->targets[t]->value, value))
+			return value;
+	return IMPLICIT_TARGET;
+}
+
 void nmd_spread_placed(struct nmd_spread_state *ss, const struct nmd_snode *sn)
 {
 	if (!ss)
@@ -140,7 +156,8 @@ void nmd_spread_placed(struct nmd_spread_state *ss, const struct nmd_snode *sn)
 		if (!nmd_sched_resolve(sn->n->node, ss->spreads[i].attribute,
 				       &value) || !value)
 			continue;
-		if ((vc = count_for(ss, &ss->spreads[i], value, true)))
+		if ((vc = count_for(ss, &ss->spreads[i],
+				    counted_as(&ss->spreads[i], value), true)))
 			vc->count++;
 	}
 }
@@ -206,7 +223,7 @@ double nmd_spread_score(struct nmd_spread_state *ss, const struct nmd_snode *sn)
 			total += ss->lowest_boost;
 			continue;
 		}
-		vc = count_for(ss, sp, value, false);
+		vc = count_for(ss, sp, counted_as(sp, value), false);
 		used = (vc ? vc->count : 0) + 1;
 		boost = (desired - used) / desired *
 			(ss->sum_weights ? sp->weight / ss->sum_weights : 0);
@@ -242,7 +259,6 @@ double nmd_affinity_score(struct nmd_eval_ctx *e, size_t tgi,
 			const Nomad__Affinity *a = sets[s].list[i];
 			Nomad__Constraint as_constraint = NOMAD__CONSTRAINT__INIT;
 			double w = a->has_weight ? a->weight : 50;
-			*any = true;
 			total += w < 0 ? -w : w;
 			as_constraint.ltarget = a->ltarget;
 			as_constraint.rtarget = a->rtarget;
@@ -251,5 +267,9 @@ double nmd_affinity_score(struct nmd_eval_ctx *e, size_t tgi,
 						       &as_constraint))
 				sum += w;
 		}
+	/* Nomad appends the score only when a matched weight makes it
+	 * non-zero: a node no affinity matches keeps its other scores'
+	 * average, undiluted. */
+	*any = sum != 0;
 	return total ? sum / total : 0;
 }
