@@ -20,29 +20,14 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "sched/sched_int.h"
+#include "sched/reconcile.h"
 #include "structs/pb.h"
 
 /* Reschedules closer than this to now happen now (Nomad's
  * rescheduleWindowSize). */
 #define RESCHEDULE_WINDOW 1000000000LL
 
-#define DESC_RUNNING "Deployment is running"
-#define DESC_NEEDS_PROMOTION "Deployment is running but requires manual promotion"
-#define DESC_AUTO_PROMOTION "Deployment is running pending automatic promotion"
-#define DESC_SUCCESSFUL "Deployment completed successfully"
-#define DESC_NEWER_JOB "Cancelled due to newer version of job"
-#define DESC_JOB_STOPPED "Cancelled because job is stopped"
 
-#define PA (&e->plan_alloc)
-#define CS(x) NOMAD__ALLOCATION__CLIENT_STATUS_KIND__##x
-#define DS(x) NOMAD__ALLOCATION__DESIRED_STATUS_KIND__##x
-#define DEP(x) NOMAD__DEPLOYMENT__STATUS_KIND__##x
-
-static nomad_err oom(nomad_error *err)
-{
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
-}
 
 bool nmd_sched_client_terminal(const nomad_alloc *a)
 {
@@ -72,203 +57,6 @@ static long name_index(const char *name)
 	v = strtol(open + 1, &end, 10);
 	return end != open + 1 && *end == ']' && !end[1] && v >= 0 ? v : -1;
 }
-
-/* ---- the deployment ---------------------------------------------------- */
-
-/* The job's deployment as this evaluation sees it. */
-struct dep {
-	nomad_deployment *d;       /* current (a working copy), or NULL */
-	const nomad_deployment *old; /* one for an older job version */
-	bool created;              /* d is new: the plan carries it */
-	bool paused, failed;
-	/* The in-place updates made, which join the deployment. */
-	nomad_alloc **inplace;
-	size_t n_inplace;
-};
-
-static bool dep_active(const nomad_deployment *d)
-{
-	switch (d->status) {
-	case DEP(running): case DEP(paused): case DEP(initializing):
-	case DEP(pending): case DEP(blocked): case DEP(unblocking):
-		return true;
-	default:
-		return false;
-	}
-}
-
-static nomad_err dep_update(struct nmd_eval_ctx *e, const nomad_deployment *d,
-			    int status, const char *why, nomad_error *err)
-{
-	Nomad__DeploymentStatusUpdate *u =
-		nmd_pb_new(&nomad__deployment_status_update__descriptor, PA);
-	if (!u || !nmd_pb_set_string(PA, &u->deploymentid, d->id) ||
-	    !nmd_pb_set_string(PA, &u->statusdescription, why) ||
-	    !NMD_PB_APPEND(PA, e->plan->deploymentupdates,
-			   e->plan->n_deploymentupdates, u))
-		return oom(err);
-	u->has_status = 1;
-	u->status = status;
-	return NOMAD_OK;
-}
-
-nomad_err nmd_sched_cancel_deployment(struct nmd_eval_ctx *e, nomad_error *err)
-{
-	const nomad_deployment *d = e->deployment;
-	if (!d || !dep_active(d))
-		return NOMAD_OK;
-	return dep_update(e, d, DEP(cancelled), DESC_JOB_STOPPED, err);
-}
-
-/* Nomad's cancelUnneededDeployments: a deployment of another job version
- * is cancelled (when still active) and kept only to stop its unpromoted
- * canaries; a successful one is done with. */
-static nomad_err dep_init(struct nmd_eval_ctx *e, bool batch, struct dep *dp,
-			  nomad_error *err)
-{
-	const nomad_deployment *d = batch ? NULL : e->deployment;
-	const nomad_job *j = e->job;
-	memset(dp, 0, sizeof(*dp));
-	if (!d)
-		return NOMAD_OK;
-	if (d->jobcreateindex != j->createindex || d->jobversion != j->version) {
-		dp->old = d;
-		return dep_active(d) ? dep_update(e, d, DEP(cancelled),
-						  DESC_NEWER_JOB, err)
-				     : NOMAD_OK;
-	}
-	if (d->status == DEP(successful)) {
-		dp->old = d;
-		return NOMAD_OK;
-	}
-	if (nomad_msg_copy((ProtobufCMessage **)&dp->d, &d->base, PA) != NOMAD_OK)
-		return oom(err);
-	dp->paused = d->status == DEP(paused) || d->status == DEP(pending);
-	dp->failed = d->status == DEP(failed);
-	return NOMAD_OK;
-}
-
-static Nomad__DeploymentState *dep_group(const nomad_deployment *d,
-					 const char *group)
-{
-	for (size_t i = 0; d && i < d->n_taskgroups; i++)
-		if (!strcmp(d->taskgroups[i]->key, group))
-			return d->taskgroups[i]->value;
-	return NULL;
-}
-
-static bool in_list(char *const *ids, size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(ids[i], id))
-			return true;
-	return false;
-}
-
-/* Whether `id` is a canary some group of `d` placed (promoted ones
- * too, when `promoted`). */
-static bool dep_canary(const nomad_deployment *d, const char *id, bool promoted)
-{
-	for (size_t i = 0; d && i < d->n_taskgroups; i++) {
-		const Nomad__DeploymentState *s = d->taskgroups[i]->value;
-		if (s && (promoted || !s->promoted) &&
-		    in_list(s->placedcanaries, s->n_placedcanaries, id))
-			return true;
-	}
-	return false;
-}
-
-static nomad_err dep_create(struct nmd_eval_ctx *e, struct dep *dp,
-			    nomad_error *err)
-{
-	const nomad_job *j = e->job;
-	nomad_deployment *d = nmd_pb_new(&nomad__deployment__descriptor, PA);
-	char id[NOMAD_UUID_LEN + 1];
-	if (!d)
-		return oom(err);
-	nomad_uuid_generate(&e->rng, id);
-	if (!nmd_pb_set_string(PA, &d->id, id) ||
-	    !nmd_pb_set_string(PA, &d->namespace_,
-			       j->namespace_ ? j->namespace_ : "default") ||
-	    !nmd_pb_set_string(PA, &d->jobid, j->id) ||
-	    !nmd_pb_set_string(PA, &d->statusdescription, DESC_RUNNING))
-		return oom(err);
-	d->has_jobversion = d->has_jobmodifyindex = d->has_jobcreateindex = 1;
-	d->has_jobspecmodifyindex = d->has_status = d->has_evalpriority = 1;
-	d->has_createtime = d->has_modifytime = 1;
-	d->jobversion = j->version;
-	d->jobmodifyindex = j->modifyindex;
-	d->jobspecmodifyindex = j->jobmodifyindex;
-	d->jobcreateindex = j->createindex;
-	d->status = DEP(running);
-	d->evalpriority = e->eval->has_priority ? e->eval->priority
-			  : j->has_priority     ? j->priority
-						: 50;
-	d->createtime = d->modifytime = e->now;
-	dp->d = d;
-	dp->created = true;
-	return NOMAD_OK;
-}
-
-/* ---- one group's allocations -------------------------------------------- */
-
-enum bucket {
-	B_OUT,            /* not considered (replaced, or server-stopped) */
-	B_UNTAINTED,
-	B_MIGRATE,
-	B_LOST,
-	B_DISCONNECTING,
-	B_RECONNECTING,
-	B_IGNORE,
-	B_EXPIRING,
-	B_RESCHEDULE_NOW,
-	B_STOPPED,        /* the reconciler stops it */
-};
-
-struct ralloc {
-	const nomad_alloc *a;
-	long idx;
-	enum bucket bucket;
-	bool canary;       /* one of the current deployment's canaries */
-	bool terminal;
-	bool destructive, inplace;
-	int64_t delay;     /* of a reschedule now */
-};
-
-/* A placement the reconciler asks for. */
-struct want {
-	long index;
-	const nomad_alloc *previous; /* the allocation it replaces */
-	const char *stop_why;        /* stop `previous` when it fits */
-	bool reschedule;             /* of a failed one: tracked, penalised */
-	bool canary;
-	int64_t delay;
-};
-
-struct group_work {
-	struct want *place;
-	size_t n_place, cap_place;
-};
-
-struct group {
-	struct nmd_eval_ctx *e;
-	struct dep *dep;
-	size_t tgi;
-	const nomad_task_group *tg;
-	long count;
-	bool batch;
-	struct ralloc *as;
-	size_t n;
-	/* Nomad's allocNameIndex: the name indexes in use. */
-	bool *names;
-	size_t n_names;
-	Nomad__DeploymentState *dstate;
-	bool existing;               /* dstate came with the deployment */
-	struct group_work *w;
-	size_t n_canaries;           /* live canaries of the deployment */
-	size_t n_later;              /* failed ones rescheduled later */
-	bool canarying;
-};
 
 static bool want_place(struct group *g, long index, const nomad_alloc *previous)
 {
@@ -312,7 +100,7 @@ static void name_set(struct group *g, long idx, bool on)
 		g->names[idx] = on;
 }
 
-static nomad_err stop(struct group *g, struct ralloc *r, const char *why,
+nomad_err nmd_rec_stop(struct group *g, struct ralloc *r, const char *why,
 		      int client_status, nomad_error *err)
 {
 	r->bucket = B_STOPPED;
@@ -338,7 +126,7 @@ static nomad_err gather(struct group *g, const nomad_alloc *const *as, size_t n,
 	size_t max_idx = (size_t)g->count;
 	nomad_err rc = NOMAD_OK;
 	if (!(g->as = nmd_arena_alloc(e->arena, (n ? n : 1) * sizeof(*g->as))))
-		return oom(err);
+		return nmd_sched_oom(err);
 	for (size_t i = 0; i < n; i++) {
 		const nomad_alloc *a = as[i];
 		struct ralloc *r;
@@ -358,39 +146,24 @@ static nomad_err gather(struct group *g, const nomad_alloc *const *as, size_t n,
 	}
 	qsort(g->as, g->n, sizeof(*g->as), cmp_index);
 	g->n_names = max_idx + 1;
-	if (!(g->names = nmd_arena_alloc(e->arena, g->n_names)))
-		return oom(err);
+	if (!(g->names = nmd_arena_alloc(e->arena, g->n_names)) ||
+	    !(g->canary_name = nmd_arena_alloc(e->arena, g->n_names)))
+		return nmd_sched_oom(err);
 	memset(g->names, 0, g->n_names);
+	memset(g->canary_name, 0, g->n_names);
 	for (size_t i = 0; i < g->n && rc >= 0; i++) {
 		struct ralloc *r = &g->as[i];
-		bool stale = dep_canary(g->dep->old, r->a->id, false) ||
+		bool stale = nmd_dep_canary(g->dep->old, r->a->id, false) ||
 			     (cur && g->dep->failed &&
-			      dep_canary(cur, r->a->id, false));
+			      nmd_dep_canary(cur, r->a->id, false));
 		if (stale && !r->terminal) {
 			NMD_DESIRED(e, g->tgi, stop);
-			rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+			rc = nmd_rec_stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
 			continue;
 		}
-		r->canary = cur && dep_canary(cur, r->a->id, true);
+		r->canary = cur && nmd_dep_canary(cur, r->a->id, true);
 	}
 	return rc;
-}
-
-/* Nomad's filterByTainted, for one allocation. */
-static enum bucket tainted_bucket(struct group *g, const struct ralloc *r)
-{
-	const nomad_alloc *a = r->a;
-	struct nmd_snode *sn = nmd_sched_node_by_id(g->e, a->nodeid);
-	bool migrate = a->desiredtransition && a->desiredtransition->migrate;
-	if (sn && sn->n->status == NOMAD__NODE__STATUS_KIND__disconnected)
-		return a->clientstatus == CS(running) ? B_DISCONNECTING : B_LOST;
-	if (r->terminal)
-		return r->canary && migrate ? B_MIGRATE : B_UNTAINTED;
-	if (migrate)
-		return B_MIGRATE;
-	if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down)
-		return B_LOST;
-	return B_UNTAINTED;
 }
 
 /* Nomad's shouldFilter: whether an allocation counts against the group
@@ -442,7 +215,7 @@ static nomad_err reschedulable(struct group *g, nomad_error *err)
 		/* In an active deployment a failed allocation waits for the
 		 * deployment watcher to mark it for rescheduling. */
 		if (!(d && a->deploymentid && !strcmp(a->deploymentid, d->id) &&
-		      dep_active(d) && !(dt && dt->reschedule))) {
+		      nmd_dep_active(d) && !(dt && dt->reschedule))) {
 			bool eligible = nmd_reschedule_next(
 				a, g->tg->reschedulepolicy, &when, &delay);
 			now = dt && dt->forcereschedule;
@@ -476,6 +249,20 @@ static size_t count_bucket(const struct group *g, enum bucket b)
 	return n;
 }
 
+/* The stop of `a` just made waits for follow-up evaluation `id`. */
+static nomad_err stop_follow_up(struct group *g, const nomad_alloc *a,
+				const char *id, nomad_error *err)
+{
+	struct nmd_eval_ctx *e = g->e;
+	Nomad__AllocationList *l = nmd_sched_plan_list(
+		e, nmd_sched_node_by_id(e, a->nodeid), a->nodeid ? a->nodeid : "",
+		true);
+	if (!l || !l->n_items ||
+	    !nmd_pb_set_string(PA, &l->items[l->n_items - 1]->followupevalid, id))
+		return nmd_sched_oom(err);
+	return NOMAD_OK;
+}
+
 /* Nomad's computeStop: lost allocations, then the excess over the count,
  * preferring names a promoted canary took over, then migrating ones,
  * then the highest name indexes. */
@@ -487,11 +274,17 @@ static nomad_err compute_stop(struct group *g, nomad_error *err)
 	for (size_t i = 0; i < g->n && rc >= 0; i++)
 		if (g->as[i].bucket == B_LOST) {
 			NMD_DESIRED(e, g->tgi, stop);
-			rc = stop(g, &g->as[i], NMD_WHY_LOST, CS(lost), err);
+			rc = nmd_rec_stop(g, &g->as[i], NMD_WHY_LOST, CS(lost), err);
 			g->as[i].bucket = B_LOST; /* still to replace */
+			if (rc >= 0 && g->as[i].followup)
+				rc = stop_follow_up(g, g->as[i].a,
+						    g->as[i].followup, err);
 		}
-	remove = (long)count_bucket(g, B_UNTAINTED) +
-		 (long)count_bucket(g, B_MIGRATE) - g->count;
+	/* Unknown allocations are neither stopped nor counted here. */
+	remove = (long)count_bucket(g, B_MIGRATE) - g->count;
+	for (size_t i = 0; i < g->n; i++)
+		remove += g->as[i].bucket == B_UNTAINTED &&
+			  g->as[i].a->clientstatus != CS(unknown);
 	if (g->canarying)
 		for (size_t i = 0; i < g->n; i++)
 			remove -= g->as[i].bucket == B_UNTAINTED && g->as[i].canary;
@@ -503,13 +296,11 @@ static nomad_err compute_stop(struct group *g, nomad_error *err)
 			bool match = false;
 			if (r->bucket != B_UNTAINTED || r->terminal || r->canary)
 				continue;
-			for (size_t k = 0; k < g->n && !match; k++)
-				match = g->as[k].canary &&
-					g->as[k].bucket == B_UNTAINTED &&
-					!strcmp(g->as[k].a->name, r->a->name);
+			match = r->idx >= 0 && (size_t)r->idx < g->n_names &&
+				g->canary_name[r->idx];
 			if (match) {
 				NMD_DESIRED(e, g->tgi, stop);
-				rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+				rc = nmd_rec_stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
 				remove--;
 			}
 		}
@@ -518,10 +309,11 @@ static nomad_err compute_stop(struct group *g, nomad_error *err)
 		for (size_t i = g->n; i-- > 0 && remove > 0 && rc >= 0;) {
 			struct ralloc *r = &g->as[i];
 			if (r->bucket != (pass ? B_UNTAINTED : B_MIGRATE) ||
-			    r->terminal || (g->canarying && r->canary))
+			    r->terminal || (g->canarying && r->canary) ||
+			    r->a->clientstatus == CS(unknown))
 				continue;
 			NMD_DESIRED(e, g->tgi, stop);
-			rc = stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+			rc = nmd_rec_stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
 			if (!pass)
 				name_set(g, r->idx, false);
 			remove--;
@@ -552,7 +344,7 @@ static nomad_err compute_updates(struct group *g, size_t *n_destructive,
 			NMD_DESIRED(e, g->tgi, inplaceupdate);
 			if (!copy || !NMD_PB_APPEND(PA, g->dep->inplace,
 						    g->dep->n_inplace, copy))
-				return oom(err);
+				return nmd_sched_oom(err);
 			copy->has_jobversion = 1;
 			copy->jobversion = e->job->version;
 			e->n_updated++;
@@ -596,26 +388,23 @@ static nomad_err compute_canaries(struct group *g, nomad_error *err)
 				continue;
 			if (pass && (size_t)idx < g->n_names && g->names[idx])
 				continue;
-			for (size_t k = 0; k < g->n && !used; k++)
-				used = g->as[k].canary &&
-				       g->as[k].bucket == B_UNTAINTED &&
-				       g->as[k].idx == idx;
-			for (size_t k = 0; k < g->w->n_place && !used; k++)
-				used = g->w->place[k].canary &&
-				       g->w->place[k].index == idx;
+			used = idx >= 0 && (size_t)idx < g->n_names &&
+			       g->canary_name[idx];
 			if (used || idx < 0)
 				continue;
 			name_set(g, idx, true);
+			if ((size_t)idx < g->n_names)
+				g->canary_name[idx] = true;
 			NMD_DESIRED(e, g->tgi, canary);
 			if (!want_place(g, idx, NULL))
-				return oom(err);
+				return nmd_sched_oom(err);
 			g->w->place[g->w->n_place - 1].canary = true;
 			want--;
 		}
 	while (want-- > 0) {
 		NMD_DESIRED(e, g->tgi, canary);
 		if (!want_place(g, past++, NULL))
-			return oom(err);
+			return nmd_sched_oom(err);
 		g->w->place[g->w->n_place - 1].canary = true;
 	}
 	return NOMAD_OK;
@@ -698,11 +487,13 @@ static nomad_err place_missing(struct group *g, bool place_ready,
 			continue;
 		NMD_DESIRED(e, g->tgi, reschedulenow);
 		NMD_DESIRED(e, g->tgi, place);
-		NMD_DESIRED(e, g->tgi, stop);
-		if ((rc = stop(g, r, NMD_WHY_RESCHEDULED, 0, err)) < 0)
-			return rc;
+		if (!r->disconnecting) { /* the disconnected one is kept */
+			NMD_DESIRED(e, g->tgi, stop);
+			if ((rc = nmd_rec_stop(g, r, NMD_WHY_RESCHEDULED, 0, err)) < 0)
+				return rc;
+		}
 		if (!want_place(g, r->idx, r->a))
-			return oom(err);
+			return nmd_sched_oom(err);
 		g->w->place[g->w->n_place - 1].reschedule = true;
 		g->w->place[g->w->n_place - 1].delay = r->delay;
 		g->w->place[g->w->n_place - 1].canary = r->canary;
@@ -713,14 +504,14 @@ static nomad_err place_missing(struct group *g, bool place_ready,
 		existing++;
 		NMD_DESIRED(e, g->tgi, place);
 		if (!want_place(g, g->as[i].idx, g->as[i].a))
-			return oom(err);
+			return nmd_sched_oom(err);
 		g->w->place[g->w->n_place - 1].canary = g->as[i].canary;
 	}
 	if (place_ready)
 		for (; existing < g->count; existing++) {
 			NMD_DESIRED(e, g->tgi, place);
 			if (!want_place(g, next_name(g, &past), NULL))
-				return oom(err);
+				return nmd_sched_oom(err);
 		}
 	*n_place = g->w->n_place - first;
 	if (place_ready) {
@@ -748,7 +539,7 @@ static nomad_err destructive_updates(struct group *g, long under,
 		under--;
 		NMD_DESIRED(e, g->tgi, destructiveupdate);
 		if (!want_place(g, r->idx, r->a))
-			return oom(err);
+			return nmd_sched_oom(err);
 		g->w->place[g->w->n_place - 1].stop_why = NMD_WHY_UPDATING;
 	}
 	return NOMAD_OK;
@@ -763,10 +554,10 @@ static nomad_err migrations(struct group *g, nomad_error *err)
 		if (r->bucket != B_MIGRATE)
 			continue;
 		NMD_DESIRED(e, g->tgi, migrate);
-		if ((rc = stop(g, r, NMD_WHY_MIGRATING, 0, err)) < 0)
+		if ((rc = nmd_rec_stop(g, r, NMD_WHY_MIGRATING, 0, err)) < 0)
 			return rc;
 		if (!want_place(g, r->idx, r->a))
-			return oom(err);
+			return nmd_sched_oom(err);
 		g->w->place[g->w->n_place - 1].canary = r->canary;
 	}
 	return rc;
@@ -788,13 +579,13 @@ static nomad_err join_deployment(struct group *g, size_t n_destructive,
 							  : 0) == e->job->version;
 	if (had_running && !n_destructive && !e->n_updated)
 		return NOMAD_OK;
-	if (!g->dep->d && (rc = dep_create(e, g->dep, err)) < 0)
+	if (!g->dep->d && (rc = nmd_dep_create(e, g->dep, err)) < 0)
 		return rc;
 	if (!(entry = nmd_pb_new(&nomad__deployment_state_entry__descriptor, PA)) ||
 	    !nmd_pb_set_string(PA, &entry->key, g->tg->name) ||
 	    !NMD_PB_APPEND(PA, g->dep->d->taskgroups, g->dep->d->n_taskgroups,
 			   entry))
-		return oom(err);
+		return nmd_sched_oom(err);
 	entry->value = g->dstate;
 	g->existing = true;
 	return NOMAD_OK;
@@ -808,18 +599,18 @@ static nomad_err reconcile_group(struct group *g, const nomad_alloc *const *as,
 	struct nmd_eval_ctx *e = g->e;
 	const Nomad__UpdateStrategy *u = update_of(g);
 	size_t n_destructive, n_inplace, n_place = 0;
-	bool needs_canaries, place_ready;
+	bool needs_canaries, place_ready, lost_later;
 	long under;
 	nomad_err rc;
 	g->count = g->tg->has_count ? g->tg->count : 1;
 	if (g->count < 0)
 		g->count = 0;
-	g->dstate = dep_group(g->dep->d, g->tg->name);
+	g->dstate = nmd_dep_group(g->dep->d, g->tg->name);
 	g->existing = g->dstate != NULL;
 	if (!g->dstate) {
 		if (!(g->dstate = nmd_pb_new(&nomad__deployment_state__descriptor,
 					     PA)))
-			return oom(err);
+			return nmd_sched_oom(err);
 		if (u) {
 			g->dstate->has_autorevert = g->dstate->has_autopromote = 1;
 			g->dstate->has_progressdeadline = 1;
@@ -838,13 +629,23 @@ static nomad_err reconcile_group(struct group *g, const nomad_alloc *const *as,
 			g->as[i].bucket = B_OUT;
 	for (size_t i = 0; i < g->n; i++)
 		if (g->as[i].bucket == B_UNTAINTED)
-			g->as[i].bucket = tainted_bucket(g, &g->as[i]);
-	if ((rc = reschedulable(g, err)) < 0)
+			g->as[i].bucket = nmd_rec_classify(g, &g->as[i]);
+	if ((rc = reschedulable(g, err)) < 0 ||
+	    (rc = nmd_rec_reconnecting(g, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->as[i].bucket == B_EXPIRING)
+			g->as[i].bucket = B_LOST;
+	if ((rc = nmd_rec_disconnecting(g, err)) < 0 ||
+	    (rc = nmd_rec_stop_after_lost(g, &lost_later, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < g->n; i++) {
 		struct ralloc *r = &g->as[i];
-		if (r->bucket == B_UNTAINTED && r->canary && !r->terminal)
+		if (r->bucket == B_UNTAINTED && r->canary && !r->terminal) {
 			g->n_canaries++;
+			if (r->idx >= 0 && (size_t)r->idx < g->n_names)
+				g->canary_name[r->idx] = true;
+		}
 		if (r->bucket == B_UNTAINTED || r->bucket == B_MIGRATE ||
 		    r->bucket == B_RESCHEDULE_NOW || r->bucket == B_LOST)
 			name_set(g, r->idx, true);
@@ -864,7 +665,8 @@ static nomad_err reconcile_group(struct group *g, const nomad_alloc *const *as,
 	g->canarying = g->dstate->desiredcanaries && !g->dstate->promoted;
 	under = under_provisioned(g, n_destructive);
 	place_ready = !g->dep->paused && !g->dep->failed && !g->canarying;
-	if ((rc = place_missing(g, place_ready, &under, &n_place, err)) < 0)
+	if (!lost_later &&
+	    (rc = place_missing(g, place_ready, &under, &n_place, err)) < 0)
 		return rc;
 	if (!g->existing)
 		g->dstate->desiredtotal += (int32_t)n_place;
@@ -881,7 +683,7 @@ static nomad_err reconcile_group(struct group *g, const nomad_alloc *const *as,
 	*complete = !n_destructive && !n_inplace && !n_place &&
 		    !count_bucket(g, B_MIGRATE) && !g->n_later && !needs_canaries;
 	if (*complete && g->dep->d) {
-		const Nomad__DeploymentState *s = dep_group(g->dep->d, g->tg->name);
+		const Nomad__DeploymentState *s = nmd_dep_group(g->dep->d, g->tg->name);
 		long need = s ? (s->desiredtotal > s->desiredcanaries
 					 ? s->desiredtotal
 					 : s->desiredcanaries)
@@ -901,8 +703,8 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			     nomad_error *err)
 {
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
-	const char *dep_id = dp->d && dep_active(dp->d) ? dp->d->id : NULL;
-	Nomad__DeploymentState *dstate = dp->created ? dep_group(dp->d, tg->name)
+	const char *dep_id = dp->d && nmd_dep_active(dp->d) ? dp->d->id : NULL;
+	Nomad__DeploymentState *dstate = dp->created ? nmd_dep_group(dp->d, tg->name)
 						     : NULL;
 	struct nmd_ask ask;
 	nomad_err rc = NOMAD_OK;
@@ -916,7 +718,7 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 		char name[512];
 		bool found;
 		if (!m)
-			return oom(err);
+			return nmd_sched_oom(err);
 		snprintf(name, sizeof(name), "%s.%s[%ld]", e->job->id, tg->name,
 			 p->index);
 		/* A replacement's stop frees its room first, and is taken
@@ -941,12 +743,12 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			nomad_alloc *a = e->last_placed;
 			nmd_spread_placed(st->spread, c.node);
 			if (dep_id && !nmd_pb_set_string(PA, &a->deploymentid, dep_id))
-				rc = oom(err);
+				rc = nmd_sched_oom(err);
 			if (rc >= 0 && p->canary && dp->d) {
 				if (!(a->deploymentstatus = nmd_pb_new(
 					      &nomad__alloc_deployment_status__descriptor,
 					      PA)))
-					rc = oom(err);
+					rc = nmd_sched_oom(err);
 				else {
 					a->deploymentstatus->has_canary = 1;
 					a->deploymentstatus->canary = 1;
@@ -957,7 +759,7 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 					    !NMD_PB_APPEND(PA, dstate->placedcanaries,
 							   dstate->n_placedcanaries,
 							   id))
-						rc = oom(err);
+						rc = nmd_sched_oom(err);
 				}
 			}
 			if (rc >= 0 && p->reschedule)
@@ -992,7 +794,7 @@ nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
 {
 	nomad_alloc *u = nmd_sched_plan_update(e, a);
 	if (!u)
-		return oom(err);
+		return nmd_sched_oom(err);
 	u->has_jobversion = 1;
 	u->jobversion = e->job->has_version ? e->job->version : 0;
 	e->n_updated++;
@@ -1035,51 +837,6 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 	return rc;
 }
 
-/* ---- the scheduler ------------------------------------------------------ */
-
-static bool requires_promotion(const nomad_deployment *d, bool *auto_promote)
-{
-	bool needs = false;
-	*auto_promote = true;
-	for (size_t i = 0; i < d->n_taskgroups; i++) {
-		const Nomad__DeploymentState *s = d->taskgroups[i]->value;
-		if (s && s->desiredcanaries > 0 && !s->promoted)
-			needs = true;
-		if (s && s->desiredcanaries > 0 && !s->autopromote)
-			*auto_promote = false;
-	}
-	return needs;
-}
-
-static nomad_err finish_deployment(struct nmd_eval_ctx *e, struct dep *dp,
-				   bool complete, nomad_error *err)
-{
-	bool auto_promote;
-	nomad_err rc = NOMAD_OK;
-	if (dp->d && complete && !dp->created)
-		rc = dep_update(e, dp->d, DEP(successful), DESC_SUCCESSFUL, err);
-	/* In-place updates join the deployment, their health to be told
-	 * again (Nomad's computeJobAllocs). */
-	for (size_t i = 0; rc >= 0 && dp->d && dep_active(dp->d) &&
-			   i < dp->n_inplace; i++) {
-		nomad_alloc *a = dp->inplace[i];
-		if (a->deploymentid && !strcmp(a->deploymentid, dp->d->id))
-			continue;
-		if (!nmd_pb_set_string(PA, &a->deploymentid, dp->d->id))
-			return oom(err);
-		a->deploymentstatus = NULL; /* in the arena */
-	}
-	if (rc >= 0 && dp->created) {
-		if (requires_promotion(dp->d, &auto_promote) &&
-		    !nmd_pb_set_string(PA, &dp->d->statusdescription,
-				       auto_promote ? DESC_AUTO_PROMOTION
-						    : DESC_NEEDS_PROMOTION))
-			return oom(err);
-		e->plan->deployment = dp->d;
-	}
-	return rc;
-}
-
 nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 			    nomad_error *err)
 {
@@ -1090,14 +847,14 @@ nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 	struct dep dp;
 	bool complete = true;
 	nomad_err rc;
-	if ((rc = dep_init(e, batch, &dp, err)) < 0)
+	if ((rc = nmd_dep_init(e, batch, &dp, err)) < 0)
 		return rc;
 	if (!(work = nmd_calloc(e->s->ctx.alloc, groups + 1, sizeof(*work))))
-		return oom(err);
+		return nmd_sched_oom(err);
 	/* Stops first (they free room on the nodes), then placements. */
 	for (size_t g = 0; g < groups && rc >= 0; g++) {
 		struct group grp;
-		bool done;
+		bool done = true;
 		memset(&grp, 0, sizeof(grp));
 		grp.e = e;
 		grp.dep = &dp;
@@ -1118,7 +875,7 @@ nomad_err nmd_sched_generic(struct nmd_eval_ctx *e, bool batch,
 		nmd_sched_stack_free(&st);
 	}
 	if (rc >= 0)
-		rc = finish_deployment(e, &dp, complete, err);
+		rc = nmd_dep_finish(e, &dp, complete, err);
 	for (size_t g = 0; g < groups; g++)
 		nmd_free(e->s->ctx.alloc, work[g].place);
 	nmd_free(e->s->ctx.alloc, work);

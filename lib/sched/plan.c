@@ -470,46 +470,52 @@ static int64_t wait_until(const nomad_eval *ev)
 			     : 0;
 }
 
+nomad_eval *nmd_sched_followup_eval(struct nmd_eval_ctx *e, int64_t when,
+				    const char *trigger)
+{
+	const nomad_eval *ev = e->eval;
+	nomad_eval *f;
+	char id[NOMAD_UUID_LEN + 1];
+	for (size_t i = 0; i < e->n_followups; i++) {
+		int64_t at = wait_until(e->followups[i]);
+		if (when >= at && when - at < FOLLOW_UP_WINDOW &&
+		    !strcmp(e->followups[i]->triggeredby, trigger))
+			return e->followups[i];
+	}
+	if (!(f = nmd_pb_new(&nomad__evaluation__descriptor, PA)) ||
+	    !(f->waituntil = nmd_pb_new(&nomad__timestamp__descriptor, PA)))
+		return NULL;
+	nomad_uuid_generate(&e->rng, id);
+	if (!nmd_pb_set_string(PA, &f->id, id) ||
+	    !nmd_pb_set_string(PA, &f->namespace_, ev->namespace_) ||
+	    !nmd_pb_set_string(PA, &f->triggeredby, trigger) ||
+	    !nmd_pb_set_string(PA, &f->jobid, ev->jobid) ||
+	    !nmd_pb_set_string(PA, &f->previouseval, ev->id) ||
+	    !NMD_PB_APPEND(PA, e->followups, e->n_followups, f))
+		return NULL;
+	f->has_priority = ev->has_priority;
+	f->priority = ev->priority;
+	f->has_type = ev->has_type;
+	f->type = ev->type;
+	f->has_jobmodifyindex = ev->has_jobmodifyindex;
+	f->jobmodifyindex = ev->jobmodifyindex;
+	f->has_status = 1;
+	f->status = NOMAD__EVALUATION__STATUS_KIND__pending;
+	f->waituntil->has_seconds = f->waituntil->has_nanos = 1;
+	f->waituntil->seconds = when / 1000000000LL;
+	f->waituntil->nanos = (int32_t)(when % 1000000000LL);
+	f->has_createtime = f->has_modifytime = 1;
+	f->createtime = f->modifytime = e->now;
+	return f;
+}
+
 nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
 			      int64_t when, nomad_error *err)
 {
-	nomad_eval *f = NULL;
+	nomad_eval *f = nmd_sched_followup_eval(e, when, "alloc-failure");
 	nomad_alloc *u;
-	char id[NOMAD_UUID_LEN + 1];
-	for (size_t i = 0; i < e->n_followups && !f; i++) {
-		int64_t at = wait_until(e->followups[i]);
-		if (when >= at && when - at < FOLLOW_UP_WINDOW)
-			f = e->followups[i];
-	}
-	if (!f) {
-		const nomad_eval *ev = e->eval;
-		if (!(f = nmd_pb_new(&nomad__evaluation__descriptor, PA)) ||
-		    !(f->waituntil = nmd_pb_new(&nomad__timestamp__descriptor, PA)))
-			return oom(err);
-		nomad_uuid_generate(&e->rng, id);
-		if (!nmd_pb_set_string(PA, &f->id, id) ||
-		    !nmd_pb_set_string(PA, &f->namespace_, ev->namespace_) ||
-		    !nmd_pb_set_string(PA, &f->triggeredby, "alloc-failure") ||
-		    !nmd_pb_set_string(PA, &f->jobid, ev->jobid) ||
-		    !nmd_pb_set_string(PA, &f->previouseval, ev->id) ||
-		    !NMD_PB_APPEND(PA, e->followups, e->n_followups, f))
-			return oom(err);
-		f->has_priority = ev->has_priority;
-		f->priority = ev->priority;
-		f->has_type = ev->has_type;
-		f->type = ev->type;
-		f->has_jobmodifyindex = ev->has_jobmodifyindex;
-		f->jobmodifyindex = ev->jobmodifyindex;
-		f->has_status = 1;
-		f->status = NOMAD__EVALUATION__STATUS_KIND__pending;
-		f->waituntil->has_seconds = f->waituntil->has_nanos = 1;
-		f->waituntil->seconds = when / 1000000000LL;
-		f->waituntil->nanos = (int32_t)(when % 1000000000LL);
-		f->has_createtime = f->has_modifytime = 1;
-		f->createtime = f->modifytime = e->now;
-	}
 	/* The failed allocation learns which evaluation will replace it. */
-	if (!(u = nmd_sched_plan_update(e, a)) ||
+	if (!f || !(u = nmd_sched_plan_update(e, a)) ||
 	    !nmd_pb_set_string(PA, &u->followupevalid, f->id))
 		return oom(err);
 	return NOMAD_OK;

@@ -179,9 +179,14 @@ submit:
 	return NOMAD_OK;
 }
 
-static nomad_err oom(nomad_error *err)
+nomad_err nmd_sched_oom(nomad_error *err)
 {
 	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+}
+
+static nomad_err oom(nomad_error *err)
+{
+	return nmd_sched_oom(err);
 }
 
 /* The blocked evaluation for placements that did not fit: a new one, or,

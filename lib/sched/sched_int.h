@@ -111,6 +111,9 @@ struct nmd_eval_ctx {
 #define NMD_WHY_UPDATING "alloc is being updated due to job update"
 #define NMD_WHY_RESCHEDULED "alloc was rescheduled because it failed"
 
+/* NOMAD_ENOMEM, "scheduler: out of memory". */
+nomad_err nmd_sched_oom(nomad_error *err);
+
 /* FNV-1a of a string, for the evaluation's hash tables and seed. */
 uint64_t nmd_sched_hash(const char *s);
 
@@ -261,6 +264,11 @@ nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 				     struct nmd_snode *sn,
 				     const nomad_alloc *previous, int64_t delay,
 				     nomad_error *err);
+/* The follow-up evaluation due at `when` with `trigger`: one created for
+ * the plan, shared by those due within 5 s of each other. NULL when out
+ * of memory. */
+nomad_eval *nmd_sched_followup_eval(struct nmd_eval_ctx *e, int64_t when,
+				    const char *trigger);
 /* A follow-up evaluation at `when` for failed allocation `a` (shared by
  * failures within 5 s of each other), and FollowupEvalID on `a`. */
 nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,

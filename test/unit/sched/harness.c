@@ -611,7 +611,7 @@ nomad_err th_run_eval(struct th_cluster *c, const nomad_eval *eval,
 		      uint64_t seed, nomad_error *err)
 {
 	nomad_sched_config cfg = NOMAD_SCHED_CONFIG_INIT;
-	nomad_sched_input in = {eval, 1700000000000000000LL, seed};
+	nomad_sched_input in = {eval, c->now ? c->now : TH_NOW, seed};
 	nomad_sched *s;
 	nomad_err rc;
 	cfg.state = &state_ops;

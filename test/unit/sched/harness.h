@@ -40,7 +40,11 @@ struct th_cluster {
 	 * state store does */
 	nomad_deployment **deployments;
 	size_t n_deployments;
+
+	int64_t now;                       /* the evaluations' now; 0: TH_NOW */
 };
+
+#define TH_NOW 1700000000000000000LL
 
 struct th_cluster *th_new(void);
 void th_free(struct th_cluster *c);
