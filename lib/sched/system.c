@@ -10,7 +10,10 @@
  * replaced on the same node; extra copies are stopped. Allocations on a
  * node that is down or gone are lost, on a draining node or one the job
  * no longer targets they are stopped; on an ineligible node they stay.
- * A sysbatch allocation that completed is not placed again.
+ * A sysbatch allocation that completed is not placed again. A system
+ * job's update block limits replacements to max_parallel per evaluation,
+ * a rolling-update evaluation going on after the stagger (Nomad's system
+ * scheduler before system deployments).
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,10 +59,11 @@ static nomad_err place_on(struct nmd_eval_ctx *e, struct nmd_stack *st,
 
 /* Sort the group's allocations onto their nodes; stop what has no place. */
 static nomad_err gather(struct nmd_eval_ctx *e, struct nmd_stack *st,
-			const nomad_task_group *tg, bool sysbatch,
+			size_t tgi, bool sysbatch,
 			const nomad_alloc *const *as, size_t n,
 			struct on_node *on, nomad_error *err)
 {
+	const nomad_task_group *tg = e->job->taskgroups[tgi];
 	nomad_err rc = NOMAD_OK;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		const nomad_alloc *a = as[i];
@@ -78,18 +82,21 @@ static nomad_err gather(struct nmd_eval_ctx *e, struct nmd_stack *st,
 		if (nmd_sched_client_terminal(a))
 			continue;
 		if (!sn || sn->n->status == NOMAD__NODE__STATUS_KIND__down) {
+			NMD_DESIRED(e, tgi, stop);
 			rc = nmd_sched_plan_stop(
 				e, a, NMD_WHY_LOST,
 				NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost, err);
 			continue;
 		}
 		if (sn->n->draining) {
+			NMD_DESIRED(e, tgi, migrate);
 			rc = nmd_sched_plan_stop(e, a, NMD_WHY_MIGRATING, 0, err);
 			continue;
 		}
 		k = (size_t)(sn - e->snodes);
 		if (!nmd_sched_node_in_job(st, sn) || on[k].live) {
 			/* Not a node for the job any more, or a second copy. */
+			NMD_DESIRED(e, tgi, stop);
 			rc = nmd_sched_plan_stop(e, a, NMD_WHY_NOT_NEEDED, 0, err);
 			continue;
 		}
@@ -101,7 +108,7 @@ static nomad_err gather(struct nmd_eval_ctx *e, struct nmd_stack *st,
 static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 				size_t tgi, bool sysbatch,
 				const nomad_alloc *const *as, size_t n,
-				nomad_error *err)
+				long *limit, bool *limited, nomad_error *err)
 {
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
 	struct on_node *on = nmd_arena_alloc(e->arena, (e->n_all_nodes + 1) *
@@ -114,27 +121,56 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	memset(on, 0, e->n_all_nodes * sizeof(*on));
 	nmd_sched_ask(tg, &ask);
 	snprintf(name, sizeof(name), "%s.%s[0]", e->job->id, tg->name);
-	rc = gather(e, st, tg, sysbatch, as, n, on, err);
+	rc = gather(e, st, tgi, sysbatch, as, n, on, err);
 	for (size_t k = 0; k < e->n_all_nodes && rc >= 0; k++) {
 		struct nmd_snode *sn = &e->snodes[k];
 		const nomad_alloc *a = on[k].live;
 		if (a) {
 			nomad_update_kind kind = nmd_sched_update_kind(e, a, tg->name);
 			if (kind == NOMAD_UPDATE_INPLACE) {
+				NMD_DESIRED(e, tgi, inplaceupdate);
 				rc = nmd_sched_update_in_place(e, a, err);
+			} else if (kind == NOMAD_UPDATE_DESTRUCTIVE && *limit == 0) {
+				NMD_DESIRED(e, tgi, ignore);
+				*limited = true;
 			} else if (kind == NOMAD_UPDATE_DESTRUCTIVE) {
+				NMD_DESIRED(e, tgi, destructiveupdate);
+				if (*limit > 0)
+					(*limit)--;
 				rc = nmd_sched_plan_stop(e, a, NMD_WHY_UPDATING, 0, err);
 				if (rc >= 0)
 					rc = place_on(e, st, sn, tgi, name, &ask, a, err);
+			} else {
+				NMD_DESIRED(e, tgi, ignore);
 			}
 			continue;
 		}
 		if (on[k].done || !nmd_sched_node_eligible(st, sn) ||
 		    !nmd_sched_node_in_job(st, sn))
 			continue;
+		NMD_DESIRED(e, tgi, place);
 		rc = place_on(e, st, sn, tgi, name, &ask, NULL, err);
 	}
 	return rc; /* `on` stays in the arena */
+}
+
+/* Nomad's default stagger between rolling-update evaluations. */
+#define DEFAULT_STAGGER 30000000000LL
+
+/* The evaluation that goes on with a rolling update after `stagger`. */
+static nomad_err next_rolling(struct nmd_eval_ctx *e,
+			      const Nomad__UpdateStrategy *u, nomad_error *err)
+{
+	int64_t wait = u->stagger > 0 ? u->stagger : DEFAULT_STAGGER;
+	nomad_eval *f = nmd_sched_followup_eval(e, e->now + wait,
+						"rolling-update");
+	if (!f)
+		return oom(err);
+	/* Nomad's rolling evaluation waits (Wait), rather than until. */
+	f->waituntil = NULL; /* in the arena */
+	f->has_wait = 1;
+	f->wait = wait;
+	return NOMAD_OK;
 }
 
 nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
@@ -144,10 +180,18 @@ nomad_err nmd_sched_system(struct nmd_eval_ctx *e, bool sysbatch,
 	size_t n = e->n_allocs;
 	struct nmd_stack st;
 	nomad_err rc;
+	const Nomad__UpdateStrategy *u = e->job->update;
+	/* A rolling update replaces max_parallel allocations per evaluation
+	 * (-1: no limit), the next ones after `stagger`. */
+	long limit = !sysbatch && u && u->maxparallel > 0 ? u->maxparallel : -1;
+	bool limited = false;
 	if ((rc = nmd_sched_stack_init(e, &st, false, err)) < 0)
 		return rc;
 	for (size_t g = 0; g < e->job->n_taskgroups && rc >= 0; g++)
-		rc = schedule_group(e, &st, g, sysbatch, as, n, err);
+		rc = schedule_group(e, &st, g, sysbatch, as, n, &limit, &limited,
+				    err);
+	if (rc >= 0 && limited)
+		rc = next_rolling(e, u, err);
 	if (rc >= 0)
 		rc = nmd_sched_stop_unknown_groups(e, as, n, err);
 	if (rc >= 0)

@@ -168,3 +168,65 @@ NMD_TEST(test_sched_system__stopped_job_stops_everywhere)
 	CHECK_INT(th_running(c, "agent"), 0);
 	th_free(c);
 }
+
+/* A rolling update replaces max_parallel allocations per evaluation and
+ * asks for the next one after the stagger. */
+NMD_TEST(test_sched_system__rolling_update_by_max_parallel)
+{
+	struct th_cluster *c = five_nodes();
+	nomad_job *j = system_job("agent", 100, 64, NOMAD__JOB_TYPE__system);
+	const nomad_eval *next = NULL;
+	size_t updated = 0;
+	th_register(c, j);
+	run_ok(c, "agent");
+	j = system_job("agent", 200, 64, NOMAD__JOB_TYPE__system);
+	j->update = nmd_pb_new(&nomad__update_strategy__descriptor, NULL);
+	j->update->has_maxparallel = j->update->has_stagger = 1;
+	j->update->maxparallel = 2;
+	j->update->stagger = 10000000000LL;
+	th_register(c, j);
+	run_ok(c, "agent");
+	for (size_t i = 0; i < c->n_allocs; i++)
+		updated += c->allocs[i]->jobversion == 1 &&
+			   c->allocs[i]->desiredstatus ==
+				   NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
+	CHECK_INT(updated, 2);
+	CHECK_INT(th_running(c, "agent"), 3);
+	for (size_t i = 0; i < c->n_created; i++)
+		if (!strcmp(c->created[i]->triggeredby, "rolling-update"))
+			next = c->created[i];
+	CHECK(next != NULL);
+	CHECK_INT(next->wait, 10000000000LL);
+	/* The next evaluation finishes it. */
+	run_ok(c, "agent");
+	updated = 0;
+	for (size_t i = 0; i < c->n_allocs; i++)
+		updated += c->allocs[i]->jobversion == 1 &&
+			   c->allocs[i]->desiredstatus ==
+				   NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run;
+	CHECK_INT(updated, 3);
+	th_free(c);
+}
+
+/* A dry run of a system job says per group what it would do. */
+NMD_TEST(test_sched_system__annotations)
+{
+	struct th_cluster *c = five_nodes();
+	nomad_eval *e;
+	nomad_error err;
+	const Nomad__DesiredUpdates *du;
+	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
+	run_ok(c, "agent");
+	th_add_node(c, "new", "dc1", 4000, 4096, 10000);
+	th_register(c, system_job("agent", 200, 64, NOMAD__JOB_TYPE__system));
+	e = th_eval(c, "agent");
+	e->has_annotateplan = e->annotateplan = 1;
+	CHECK_OK(th_run_eval(c, e, 1, &err));
+	nomad_eval_free(e);
+	CHECK(c->plans[c->n_plans - 1]->annotations != NULL);
+	CHECK_INT(c->plans[c->n_plans - 1]->annotations->n_desiredtgupdates, 1);
+	du = c->plans[c->n_plans - 1]->annotations->desiredtgupdates[0]->value;
+	CHECK_INT(du->place, 1);
+	CHECK_INT(du->destructiveupdate, 3);
+	th_free(c);
+}
