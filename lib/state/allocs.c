@@ -542,6 +542,35 @@ static nomad_err place_or_find(nomad_state_txn *txn, const nomad_alloc *a,
 	return NOMAD_OK;
 }
 
+static nomad_err load_for_update(nomad_state_txn *txn, const char *id,
+				 nomad_alloc **out, struct loc *l,
+				 bool *is_cold, nomad_error *err);
+static nomad_err store_changed(nomad_state_txn *txn, nomad_alloc *a,
+			       const struct loc *l, bool is_cold,
+			       nomad_error *err);
+
+/* A new allocation replacing another: the other names it as its
+ * NextAllocation, as Nomad's state store links them. */
+static nomad_err link_previous(nomad_state_txn *txn, const nomad_alloc *a,
+			       nomad_error *err)
+{
+	nomad_alloc *prev;
+	struct loc l;
+	bool is_cold;
+	nomad_err rc = load_for_update(txn, a->previousallocation, &prev, &l,
+				       &is_cold, err);
+	if (rc == NOMAD_ENOTFOUND)
+		return NOMAD_OK; /* garbage-collected meanwhile */
+	if (rc < 0)
+		return rc;
+	if (!nmd_pb_set_string(NULL, &prev->nextallocation, a->id))
+		rc = nmd_seterr(err, NOMAD_ENOMEM, "state: out of memory");
+	else
+		rc = store_changed(txn, prev, &l, is_cold, err);
+	nomad_alloc_free(prev);
+	return rc;
+}
+
 nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
 				    nomad_alloc *const *allocs, size_t n,
 				    nomad_error *err)
@@ -566,6 +595,9 @@ nomad_err nomad_state_allocs_upsert(nomad_state_txn *txn,
 			break;
 		rc = claimed ? insert_alloc(txn, a, id, l, err)
 			     : update_alloc(txn, a, id, &l, err);
+		if (rc >= 0 && claimed && a->previousallocation &&
+		    *a->previousallocation)
+			rc = link_previous(txn, a, err);
 	}
 	if (rc >= 0)
 		rc = nmd_meta_set(txn->c, "alloc_pk",

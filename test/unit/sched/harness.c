@@ -537,6 +537,14 @@ static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 						c->allocs[x] = n;
 				nomad_alloc_free(a);
 			} else {
+				nomad_alloc *prev = n->previousallocation
+							    ? find_alloc(c, n->previousallocation)
+							    : NULL;
+				/* The state store links a replacement back. */
+				if (prev)
+					CHECK(nmd_pb_set_string(NULL,
+								&prev->nextallocation,
+								n->id));
 				c->allocs = grow(c->allocs, c->n_allocs,
 						 sizeof(*c->allocs));
 				c->allocs[c->n_allocs++] = n;

@@ -801,3 +801,36 @@ NMD_TEST(test_state_allocs__events_for_allocations)
 	nomad_alloc_free(a);
 	nomad_state_close(s);
 }
+
+/* A placement that replaces another links them both ways, as Nomad's
+ * state store does: the new one names its PreviousAllocation, the old one
+ * learns its NextAllocation. */
+NMD_TEST(test_state_allocs__replacement_links_the_previous)
+{
+	nomad_state *s = open_store(0);
+	nomad_job *j = job("web", 1);
+	nomad_alloc *first[1] = {alloc(1, 1, "web", j)};
+	nomad_alloc *next[1] = {alloc(2, 2, "web", j)};
+	nomad_state_snap *snap;
+	nomad_alloc *got;
+	put(s, 10, first, 1);
+	CHECK(nmd_pb_set_string(NULL, &next[0]->previousallocation,
+				sf_uuid('a', 1)));
+	put(s, 11, next, 1);
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	CHECK_OK(nomad_state_alloc_get(snap, sf_uuid('a', 1), false, &got));
+	CHECK_STR(got->nextallocation, sf_uuid('a', 2));
+	CHECK_INT(got->modifyindex, 11);
+	nomad_alloc_free(got);
+	nomad_state_snap_close(snap);
+	/* A previous one that is gone is no error. */
+	nomad_alloc_free(next[0]);
+	next[0] = alloc(3, 2, "web", j);
+	CHECK(nmd_pb_set_string(NULL, &next[0]->previousallocation,
+				sf_uuid('a', 9)));
+	put(s, 12, next, 1);
+	free_all(first, 1);
+	free_all(next, 1);
+	nomad_job_free(j);
+	nomad_state_close(s);
+}
