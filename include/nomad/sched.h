@@ -72,6 +72,14 @@ typedef struct nomad_sched_node {
 /**
  * What one non-terminal allocation on a node holds, for fit checks,
  * anti-affinity, distinct_hosts and preemption.
+ *
+ * Preemption reads job_priority (only allocations of jobs at least 10
+ * below the placing job's priority are evicted), job_type (the type of
+ * the `preemption` evaluation created for their job) and
+ * migrate_max_parallel (preempting more of one group than that is
+ * penalised). Device placement reads device_ids, the device instances
+ * the allocation was given (its AllocatedResources), so that no
+ * instance is handed out twice.
  */
 typedef struct nomad_sched_usage {
 	const char *alloc_id;
@@ -83,6 +91,12 @@ typedef struct nomad_sched_usage {
 	const uint16_t *ports;           /**< reserved and dynamic, any order */
 	size_t n_ports;
 	uint64_t create_index;
+	int job_type;                    /**< a Nomad__JobType; 0: unknown,
+					      read as service */
+	int migrate_max_parallel;        /**< its group's migrate
+					      max_parallel; 0: none */
+	const char *const *device_ids;   /**< device instance IDs held */
+	size_t n_device_ids;
 } nomad_sched_usage;
 
 #define NOMAD_SCHED_STATE_OPS_VERSION 1

@@ -10,6 +10,12 @@
  * ModifyIndex moved, so an evaluation over 10,000 unchanged nodes copies
  * none. Usage is copied per node when the scheduler first asks, as most
  * nodes of a large cluster are never looked at by one evaluation.
+ *
+ * Usage also carries what preemption and devices read: each job's
+ * priority, type and per-group migrate max_parallel, from a table of
+ * jobs kept across evaluations until the jobs table changes (so a job is
+ * decoded once, not once per allocation); and, on nodes with devices
+ * only, the device instances each allocation holds, from the snapshot.
  */
 #include <string.h>
 
@@ -23,6 +29,15 @@ struct cached_node {
 	nomad_node *node;            /* our copy */
 	uint64_t modify_index;
 	bool seen;                   /* in the current picture */
+};
+
+/* What usage needs of one job (see the file comment). */
+struct job_info {
+	char *ns, *id;
+	int priority, type;
+	char **groups;               /* task group names */
+	int *max_parallel;           /* their migrate max_parallel */
+	size_t n_groups;
 };
 
 struct nomad_state_sched_source {
@@ -44,6 +59,10 @@ struct nomad_state_sched_source {
 	nomad_deployment *deployment;
 	nomad_scheduler_config *config;
 	uint64_t nodes_index;        /* the nodes table when last listed */
+
+	struct job_info **jobs;      /* open addressing; NULL slots empty */
+	size_t n_jobs, cap_jobs;
+	uint64_t jobs_index;         /* the jobs table they reflect */
 };
 
 static const nomad_allocator *alloc_of(nomad_state_sched_source *src)
@@ -84,11 +103,34 @@ static void drop_evaluation(nomad_state_sched_source *src)
 	src->config = NULL;
 }
 
+static void job_info_free(const nomad_allocator *a, struct job_info *j)
+{
+	if (!j)
+		return;
+	for (size_t g = 0; g < j->n_groups; g++)
+		nmd_free(a, j->groups[g]);
+	nmd_free(a, j->groups);
+	nmd_free(a, j->max_parallel);
+	nmd_free(a, j->ns);
+	nmd_free(a, j->id);
+	nmd_free(a, j);
+}
+
+static void jobs_clear(nomad_state_sched_source *src)
+{
+	for (size_t i = 0; i < src->cap_jobs; i++)
+		job_info_free(alloc_of(src), src->jobs[i]);
+	nmd_free(alloc_of(src), src->jobs);
+	src->jobs = NULL;
+	src->n_jobs = src->cap_jobs = 0;
+}
+
 void nomad_state_sched_source_free(nomad_state_sched_source *src)
 {
 	if (!src)
 		return;
 	drop_evaluation(src);
+	jobs_clear(src);
 	nomad_state_snap_close(src->snap);
 	for (size_t i = 0; i < src->n_cache; i++)
 		nomad_node_free(src->cache[i].node);
@@ -243,6 +285,12 @@ static nomad_err op_begin(void *ud, uint64_t *index)
 	if ((rc = nomad_state_snapshot(src->s, &src->snap, NULL)) < 0)
 		return rc;
 	*index = nomad_state_snap_index(src->snap);
+	if (nomad_state_snap_table_index(src->snap, NOMAD_TABLE_JOBS) !=
+	    src->jobs_index) {
+		jobs_clear(src);
+		src->jobs_index = nomad_state_snap_table_index(src->snap,
+							       NOMAD_TABLE_JOBS);
+	}
 	/* Capacity, status, eligibility and drain change only with writes
 	 * to the nodes table: an unchanged table needs no new list. */
 	if (src->node_ptrs &&
@@ -338,6 +386,179 @@ static int take_usage(const nomad_state_view_alloc *a, void *ud)
 	return 0;
 }
 
+/* ---- what usage needs of jobs and devices ------------------------------ */
+
+static uint64_t fnv(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static size_t job_slot(const nomad_state_sched_source *src, const char *ns,
+		       const char *id)
+{
+	uint64_t h = fnv(id, fnv(ns, 1469598103934665603ULL) * 31);
+	size_t k = (size_t)h & (src->cap_jobs - 1);
+	while (src->jobs[k] && (strcmp(src->jobs[k]->ns, ns) ||
+				strcmp(src->jobs[k]->id, id)))
+		k = (k + 1) & (src->cap_jobs - 1);
+	return k;
+}
+
+static bool jobs_grow(nomad_state_sched_source *src)
+{
+	size_t cap = src->cap_jobs ? src->cap_jobs * 2 : 256;
+	struct job_info **old = src->jobs;
+	size_t old_cap = src->cap_jobs;
+	if (!(src->jobs = nmd_calloc(alloc_of(src), cap, sizeof(*src->jobs)))) {
+		src->jobs = old;
+		return false;
+	}
+	src->cap_jobs = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			src->jobs[job_slot(src, old[i]->ns, old[i]->id)] = old[i];
+	nmd_free(alloc_of(src), old);
+	return true;
+}
+
+static char *heap_str(const nomad_allocator *a, const char *s)
+{
+	size_t len = strlen(s ? s : "");
+	char *out = nmd_malloc(a, len + 1);
+	if (out)
+		memcpy(out, s ? s : "", len + 1);
+	return out;
+}
+
+/* A job's priority, type and groups' max_parallel; a job the store does
+ * not have reads priority 50 (Nomad's default), type unknown. */
+static struct job_info *job_info_read(nomad_state_sched_source *src,
+				      const char *ns, const char *id)
+{
+	const nomad_allocator *a = alloc_of(src);
+	struct job_info *j = nmd_calloc(a, 1, sizeof(*j));
+	nomad_job *job = NULL;
+	if (!j || !(j->ns = heap_str(a, ns)) || !(j->id = heap_str(a, id)))
+		goto fail;
+	j->priority = 50;
+	if (nomad_state_job_get(src->snap, ns, id, &job) != NOMAD_OK || !job)
+		return j;
+	j->priority = job->has_priority ? job->priority : 50;
+	j->type = job->has_type ? (int)job->type : 0;
+	if (job->n_taskgroups &&
+	    (!(j->groups = nmd_calloc(a, job->n_taskgroups, sizeof(*j->groups))) ||
+	     !(j->max_parallel = nmd_calloc(a, job->n_taskgroups,
+					    sizeof(*j->max_parallel)))))
+		goto fail;
+	for (size_t g = 0; g < job->n_taskgroups; g++, j->n_groups++) {
+		const nomad_task_group *tg = job->taskgroups[g];
+		if (!(j->groups[g] = heap_str(a, tg->name)))
+			goto fail;
+		j->max_parallel[g] = tg->migrate && tg->migrate->has_maxparallel
+					     ? tg->migrate->maxparallel : 0;
+	}
+	nomad_job_free(job);
+	return j;
+fail:
+	nomad_job_free(job);
+	job_info_free(a, j);
+	return NULL;
+}
+
+static const struct job_info *job_info(nomad_state_sched_source *src,
+				       const char *ns, const char *id)
+{
+	size_t k;
+	if ((src->n_jobs + 1) * 2 > src->cap_jobs && !jobs_grow(src))
+		return NULL;
+	k = job_slot(src, ns, id);
+	if (!src->jobs[k]) {
+		if (!(src->jobs[k] = job_info_read(src, ns, id)))
+			return NULL;
+		src->n_jobs++;
+	}
+	return src->jobs[k];
+}
+
+static bool fill_jobs(nomad_state_sched_source *src, nomad_sched_usage *u,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct job_info *j = job_info(src, u[i].ns, u[i].job_id);
+		if (!j)
+			return false;
+		u[i].job_priority = j->priority;
+		u[i].job_type = j->type;
+		for (size_t g = 0; g < j->n_groups; g++)
+			if (!strcmp(j->groups[g], u[i].task_group))
+				u[i].migrate_max_parallel = j->max_parallel[g];
+	}
+	return true;
+}
+
+struct device_walk {
+	nomad_state_sched_source *src;
+	nomad_sched_usage *u;
+	size_t n;
+};
+
+static int take_devices(const ProtobufCMessage *obj, void *ud)
+{
+	const nomad_alloc *a = (const nomad_alloc *)obj;
+	const Nomad__AllocatedResources *ar = a->allocatedresources;
+	struct device_walk *w = ud;
+	nomad_sched_usage *u = NULL;
+	const char **ids;
+	size_t n = 0;
+	for (size_t i = 0; i < w->n && !u; i++)
+		if (a->id && !strcmp(w->u[i].alloc_id, a->id))
+			u = &w->u[i];
+	for (size_t t = 0; u && ar && t < ar->n_tasks; t++)
+		for (size_t d = 0; ar->tasks[t]->value &&
+				   d < ar->tasks[t]->value->n_devices; d++)
+			n += ar->tasks[t]->value->devices[d]->n_deviceids;
+	if (!n)
+		return 0;
+	if (!(ids = nmd_arena_alloc(&w->src->arena, n * sizeof(*ids))))
+		return 1;
+	u->device_ids = ids;
+	for (size_t t = 0; t < ar->n_tasks; t++)
+		for (size_t d = 0; ar->tasks[t]->value &&
+				   d < ar->tasks[t]->value->n_devices; d++) {
+			const Nomad__AllocatedDeviceResource *r =
+				ar->tasks[t]->value->devices[d];
+			for (size_t k = 0; k < r->n_deviceids; k++)
+				if (!(ids[u->n_device_ids++] =
+					      arena_str(&w->src->arena,
+							r->deviceids[k])))
+					return 1;
+		}
+	return 0;
+}
+
+/* The device instances the node's allocations hold, for a node that has
+ * devices: read from the snapshot, which the view does not carry. */
+static nomad_err fill_devices(nomad_state_sched_source *src,
+			      const char *node_id, nomad_sched_usage *u,
+			      size_t n)
+{
+	struct device_walk w = {src, u, n};
+	bool found;
+	size_t at = cache_find(src, node_id, &found);
+	const nomad_node *node = found ? src->cache[at].node : NULL;
+	nomad_err rc;
+	if (!n || !node || !node->noderesources ||
+	    !node->noderesources->n_devices)
+		return NOMAD_OK;
+	rc = nomad_state_allocs_by_node(src->snap, node_id, 0, take_devices, &w,
+					NULL);
+	if (rc == NOMAD_EUSER)
+		return NOMAD_ENOMEM;
+	return rc == NOMAD_ENOTFOUND ? NOMAD_OK : rc;
+}
+
 static nomad_err op_node_usage(void *ud, const char *node_id,
 			       const nomad_sched_usage *const **out, size_t *n)
 {
@@ -353,6 +574,10 @@ static nomad_err op_node_usage(void *ud, const char *node_id,
 	if (rc == NOMAD_ENOTFOUND)
 		return NOMAD_OK; /* gone since begin(): holds nothing */
 	if (rc < 0)
+		return rc;
+	if (!fill_jobs(src, w.items, w.n))
+		return NOMAD_ENOMEM;
+	if ((rc = fill_devices(src, node_id, w.items, w.n)) < 0)
 		return rc;
 	if (!(ptrs = nmd_arena_alloc(&src->arena,
 				     (w.n ? w.n : 1) * sizeof(*ptrs))))

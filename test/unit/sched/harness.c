@@ -40,6 +40,8 @@ static void usage_free(struct th_cluster *c)
 	if (!c->usage)
 		return;
 	for (size_t i = 0; i < c->usage->n; i++) {
+		for (size_t k = 0; k < c->usage->per_node[i].n; k++)
+			free((void *)c->usage->per_node[i].items[k].device_ids);
 		free(c->usage->per_node[i].items);
 		free(c->usage->per_node[i].ptrs);
 		free(c->usage->per_node[i].ports);
@@ -264,6 +266,24 @@ static bool alloc_live(const nomad_alloc *a)
 	       a->clientstatus != NOMAD__ALLOCATION__CLIENT_STATUS_KIND__lost;
 }
 
+/* The device instances an allocation holds, borrowed from it. */
+static void usage_devices(const Nomad__AllocatedResources *ar,
+			  nomad_sched_usage *u)
+{
+	const char **ids = NULL;
+	size_t n = 0;
+	for (size_t t = 0; t < ar->n_tasks; t++) {
+		const Nomad__AllocatedTaskResources *tr = ar->tasks[t]->value;
+		for (size_t d = 0; tr && d < tr->n_devices; d++)
+			for (size_t k = 0; k < tr->devices[d]->n_deviceids; k++) {
+				ids = grow(ids, n, sizeof(*ids));
+				ids[n++] = tr->devices[d]->deviceids[k];
+			}
+	}
+	u->device_ids = ids;
+	u->n_device_ids = n;
+}
+
 static void usage_of(struct th_cluster *c, const nomad_alloc *a,
 		     nomad_sched_usage *u, struct th_node_usage *nu)
 {
@@ -276,9 +296,16 @@ static void usage_of(struct th_cluster *c, const nomad_alloc *a,
 	u->task_group = a->taskgroup;
 	u->job_priority = j && j->has_priority ? j->priority : 50;
 	u->create_index = a->createindex;
+	u->job_type = j && j->has_type ? (int)j->type : 0;
+	for (size_t g = 0; j && g < j->n_taskgroups; g++)
+		if (!strcmp(j->taskgroups[g]->name, a->taskgroup) &&
+		    j->taskgroups[g]->migrate &&
+		    j->taskgroups[g]->migrate->has_maxparallel)
+			u->migrate_max_parallel = j->taskgroups[g]->migrate->maxparallel;
 	(void)nu;
 	if (!ar)
 		return;
+	usage_devices(ar, u);
 	for (size_t t = 0; t < ar->n_tasks; t++) {
 		u->cpu_mhz += ar->tasks[t]->value->cpu->cpushares;
 		u->memory_mb += ar->tasks[t]->value->memory->memorymb;
@@ -486,6 +513,30 @@ static void commit_deployments(struct th_cluster *c, const nomad_plan *plan)
 	}
 }
 
+/* Evict what the plan preempts, as the state store's plan apply does. */
+static void commit_preemptions(struct th_cluster *c, const nomad_plan *plan,
+			       nomad_plan_result *r)
+{
+	for (size_t i = 0; i < plan->n_nodepreemptions; i++) {
+		const Nomad__AllocationListEntry *e = plan->nodepreemptions[i];
+		if (c->reject_node && !strcmp(e->key, c->reject_node))
+			continue;
+		append_list(&r->nodepreemptions, &r->n_nodepreemptions, e);
+		for (size_t k = 0; k < e->value->n_items; k++) {
+			const nomad_alloc *p = e->value->items[k];
+			nomad_alloc *a = find_alloc(c, p->id);
+			CHECK(a != NULL);
+			a->has_desiredstatus = 1;
+			a->desiredstatus = p->desiredstatus;
+			CHECK(nmd_pb_set_string(NULL, &a->preemptedbyallocation,
+						p->preemptedbyallocation));
+			CHECK(nmd_pb_set_string(NULL, &a->desireddescription,
+						p->desireddescription));
+			a->modifyindex = c->index;
+		}
+	}
+}
+
 static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 				const nomad_plan_result **result)
 {
@@ -551,6 +602,7 @@ static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 			}
 		}
 	}
+	commit_preemptions(c, plan, r);
 	if (r->n_rejectednodes) {
 		r->has_refreshindex = 1;
 		r->refreshindex = c->index;
@@ -742,4 +794,110 @@ void th_promote(struct th_cluster *c, const char *job_id)
 		d->taskgroups[i]->value->promoted = 1;
 	}
 	d->modifyindex = ++c->index;
+}
+
+/* ---- devices, host volumes, preemption ------------------------------- */
+
+Nomad__NodeDeviceResource *th_add_devices(nomad_node *n, const char *vendor,
+					  const char *type, const char *name,
+					  int count)
+{
+	Nomad__NodeDeviceResource *d =
+		nmd_pb_new(&nomad__node_device_resource__descriptor, NULL);
+	CHECK(d != NULL);
+	CHECK(nmd_pb_set_string(NULL, &d->vendor, vendor));
+	CHECK(nmd_pb_set_string(NULL, &d->type, type));
+	CHECK(nmd_pb_set_string(NULL, &d->name, name));
+	for (int i = 0; i < count; i++) {
+		Nomad__NodeDevice *inst =
+			nmd_pb_new(&nomad__node_device__descriptor, NULL);
+		char id[128];
+		snprintf(id, sizeof(id), "%s-%s-%d", n->name, name, i);
+		CHECK(inst && nmd_pb_set_string(NULL, &inst->id, id));
+		inst->has_healthy = 1;
+		inst->healthy = true;
+		CHECK(NMD_PB_APPEND(NULL, d->instances, d->n_instances, inst));
+	}
+	CHECK(NMD_PB_APPEND(NULL, n->noderesources->devices,
+			    n->noderesources->n_devices, d));
+	return d;
+}
+
+void th_device_attr(Nomad__NodeDeviceResource *d, const char *key,
+		    const char *s, long long i, const char *unit)
+{
+	Nomad__AttributeEntry *e =
+		nmd_pb_new(&nomad__attribute_entry__descriptor, NULL);
+	CHECK(e && nmd_pb_set_string(NULL, &e->key, key));
+	CHECK((e->value = nmd_pb_new(&nomad__attribute__descriptor, NULL)));
+	if (s) {
+		CHECK(nmd_pb_set_string(NULL, &e->value->stringval, s));
+	} else {
+		e->value->has_intval = 1;
+		e->value->intval = i;
+	}
+	if (unit)
+		CHECK(nmd_pb_set_string(NULL, &e->value->unit, unit));
+	CHECK(NMD_PB_APPEND(NULL, d->attributes, d->n_attributes, e));
+}
+
+Nomad__RequestedDevice *th_ask_device(nomad_task *t, const char *name,
+				      int count)
+{
+	Nomad__RequestedDevice *r =
+		nmd_pb_new(&nomad__requested_device__descriptor, NULL);
+	CHECK(r && nmd_pb_set_string(NULL, &r->name, name));
+	r->has_count = 1;
+	r->count = count;
+	CHECK(NMD_PB_APPEND(NULL, t->resources->devices,
+			    t->resources->n_devices, r));
+	return r;
+}
+
+void th_add_host_volume(nomad_node *n, const char *name, bool read_only)
+{
+	Nomad__ClientHostVolumeEntry *e =
+		nmd_pb_new(&nomad__client_host_volume_entry__descriptor, NULL);
+	CHECK(e && nmd_pb_set_string(NULL, &e->key, name));
+	CHECK((e->value = nmd_pb_new(&nomad__client_host_volume_config__descriptor,
+				     NULL)));
+	CHECK(nmd_pb_set_string(NULL, &e->value->name, name));
+	e->value->has_readonly = 1;
+	e->value->readonly = read_only;
+	CHECK(NMD_PB_APPEND(NULL, n->hostvolumes, n->n_hostvolumes, e));
+}
+
+void th_ask_host_volume(nomad_task_group *tg, const char *name,
+			const char *source, bool read_only, bool per_alloc)
+{
+	Nomad__VolumeRequestEntry *e =
+		nmd_pb_new(&nomad__volume_request_entry__descriptor, NULL);
+	CHECK(e && nmd_pb_set_string(NULL, &e->key, name));
+	CHECK((e->value = nmd_pb_new(&nomad__volume_request__descriptor, NULL)));
+	CHECK(nmd_pb_set_string(NULL, &e->value->name, name));
+	CHECK(nmd_pb_set_string(NULL, &e->value->type, "host"));
+	CHECK(nmd_pb_set_string(NULL, &e->value->source, source));
+	e->value->has_readonly = e->value->has_peralloc = 1;
+	e->value->readonly = read_only;
+	e->value->peralloc = per_alloc;
+	CHECK(NMD_PB_APPEND(NULL, tg->volumes, tg->n_volumes, e));
+}
+
+void th_set_preemption(struct th_cluster *c, bool system, bool sysbatch,
+		       bool batch, bool service)
+{
+	Nomad__PreemptionConfig *p;
+	if (!c->config)
+		CHECK((c->config = nmd_pb_new(
+			       &nomad__scheduler_configuration__descriptor, NULL)));
+	if (!c->config->preemptionconfig)
+		CHECK((c->config->preemptionconfig = nmd_pb_new(
+			       &nomad__preemption_config__descriptor, NULL)));
+	p = c->config->preemptionconfig;
+	p->has_systemschedulerenabled = p->has_sysbatchschedulerenabled = 1;
+	p->has_batchschedulerenabled = p->has_serviceschedulerenabled = 1;
+	p->systemschedulerenabled = system;
+	p->sysbatchschedulerenabled = sysbatch;
+	p->batchschedulerenabled = batch;
+	p->serviceschedulerenabled = service;
 }

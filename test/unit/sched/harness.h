@@ -94,4 +94,23 @@ void th_all_healthy(struct th_cluster *c, const char *job_id);
 /* Promote the canaries of the job's latest deployment. */
 void th_promote(struct th_cluster *c, const char *job_id);
 
+/* Devices: a group of `count` healthy instances named
+ * "<node>-<name>-<i>" on node `n`; an attribute on it (a string `s`, or
+ * the int `i` when `s` is NULL, with an optional unit); a task's request
+ * for `count` of device `name`. */
+Nomad__NodeDeviceResource *th_add_devices(nomad_node *n, const char *vendor,
+					  const char *type, const char *name,
+					  int count);
+void th_device_attr(Nomad__NodeDeviceResource *d, const char *key,
+		    const char *s, long long i, const char *unit);
+Nomad__RequestedDevice *th_ask_device(nomad_task *t, const char *name,
+				      int count);
+/* Host volumes: one on a node; a group's request for one. */
+void th_add_host_volume(nomad_node *n, const char *name, bool read_only);
+void th_ask_host_volume(nomad_task_group *tg, const char *name,
+			const char *source, bool read_only, bool per_alloc);
+/* SchedulerConfiguration.PreemptionConfig, per scheduler type. */
+void th_set_preemption(struct th_cluster *c, bool system, bool sysbatch,
+		       bool batch, bool service);
+
 #endif
