@@ -331,6 +331,27 @@ static const struct flag flags[] = {
 };
 #define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
 
+/* Print `text` from column 25, wrapped before column 79. */
+static void print_wrapped(FILE *out, const char *text)
+{
+	size_t col = 25;
+	while (*text) {
+		size_t word = strcspn(text, " ");
+		if (col > 25 && col + 1 + word > 78) {
+			fprintf(out, "\n%25s", "");
+			col = 25;
+		} else if (col > 25) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)word, text);
+		col += word;
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -344,9 +365,11 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		char left[40];
 		snprintf(left, sizeof(left), "-%s %s", flags[i].name, flags[i].arg);
-		fprintf(out, "  %-22s %s\n", left, flags[i].help);
+		fprintf(out, "  %-22s ", left);
+		print_wrapped(out, flags[i].help);
 	}
-	fprintf(out, "  %-22s %s\n", "-h", "print this help");
+	fprintf(out, "  %-22s ", "-h");
+	print_wrapped(out, "print this help");
 }
 
 static int bad_flag(const char *name, const char *fmt, ...)
@@ -526,8 +549,12 @@ static int parse_flags(struct options *o, int argc, char **argv)
 		const char *arg = argv[i], *eq, *value;
 		const struct flag *f = NULL;
 		size_t len;
-		if (arg[0] != '-' || !arg[1])
-			return bad_flag(arg, "not a flag (flags start with -)");
+		if (arg[0] != '-' || !arg[1]) {
+			fprintf(stderr, PROG ": '%s': not a flag (flags start "
+				"with -)\n" PROG ": run '" PROG " -h' for usage\n",
+				arg);
+			return -1;
+		}
 		arg += arg[1] == '-' ? 2 : 1;
 		if (!strcmp(arg, "h") || !strcmp(arg, "help")) {
 			usage(stdout);
@@ -1907,9 +1934,9 @@ static int retry_waiting(struct run *r)
 
 /* ---- utilisation samples ------------------------------------------- */
 
-static double pct(int64_t part, int64_t whole_)
+static double pct(int64_t part, int64_t total)
 {
-	return whole_ > 0 ? 100.0 * (double)part / (double)whole_ : 0;
+	return total > 0 ? 100.0 * (double)part / (double)total : 0;
 }
 
 /* Samples at every interval before `t`: the state after every event up
@@ -2173,7 +2200,7 @@ static void summarise(const struct run *r, struct summary *s)
 static void print_header(FILE *out, const struct options *o,
 			 const struct workload *w)
 {
-	fprintf(out, "cluster   %ld nodes:", o->nodes);
+	fprintf(out, "cluster     %ld nodes:", o->nodes);
 	for (size_t k = 0; k < o->n_shapes; k++) {
 		size_t count = 0;
 		for (size_t i = 0; i < (size_t)o->nodes; i++)
@@ -2183,28 +2210,37 @@ static void print_header(FILE *out, const struct options *o,
 	}
 	if (o->racks)
 		fprintf(out, "; %ld racks", o->racks);
-	fprintf(out, "\nworkload  %zu jobs asking for %" PRIu64 " allocations, ",
+	fprintf(out, "\nworkload    %zu jobs asking for %" PRIu64 " allocations, ",
 		w->n, w->allocs);
 	if (w->source)
 		fprintf(out, "from %s (seed %" PRIu64 ")\n", w->source, o->seed);
 	else
 		fprintf(out, "generated with seed %" PRIu64 "\n", o->seed);
-	fprintf(out, "median    ask %" PRId64 " MHz, %" PRId64 " MB\n",
+	fprintf(out, "median ask  %" PRId64 " MHz, %" PRId64 " MB\n",
 		w->median_cpu, w->median_mem);
 }
 
-#define SERIES_COLS "   cpu%%   mem%%  queued  empty  scpu%%  smem%%"
-
-static void print_sample(FILE *out, const struct result *res, size_t i)
+static void print_row(FILE *out, const struct result *res, size_t n_res,
+		      size_t i, int decimals)
 {
-	const struct sample *x;
-	if (i >= res->n_samples) {
-		fprintf(out, "  %44s", "");
-		return;
+	bool timed = false;
+	for (size_t k = 0; k < n_res; k++) {
+		const struct sample *x = &res[k].samples[i];
+		if (!timed && i < res[k].n_samples) {
+			fprintf(out, "%10.*f", decimals, (double)x->t / 1000.0);
+			timed = true;
+		}
 	}
-	x = &res->samples[i];
-	fprintf(out, "  %7.1f%7.1f%8" PRIu64 "%7" PRId64 "%7.1f%7.1f", x->cpu,
-		x->mem, x->queued, x->empty, x->scpu, x->smem);
+	for (size_t k = 0; k < n_res; k++) {
+		const struct sample *x = &res[k].samples[i];
+		if (i >= res[k].n_samples)
+			fprintf(out, "  %44s", ""); /* that run ended sooner */
+		else
+			fprintf(out, "  %7.1f%7.1f%8" PRIu64 "%7" PRId64
+				"%7.1f%7.1f", x->cpu, x->mem, x->queued,
+				x->empty, x->scpu, x->smem);
+	}
+	fputc('\n', out);
 }
 
 /* The utilisation table: about TABLE_ROWS evenly spaced samples, and the
@@ -2212,13 +2248,11 @@ static void print_sample(FILE *out, const struct result *res, size_t i)
 static void print_series(FILE *out, const struct result *res, size_t n_res,
 			 double interval)
 {
-	size_t n = 0, stride, longest = 0;
+	size_t n = 0, stride;
+	int decimals = interval < 1 ? 3 : 0;
 	for (size_t k = 0; k < n_res; k++)
-		if (res[k].n_samples > n) {
-			n = res[k].n_samples;
-			longest = k;
-		}
-	stride = (n + TABLE_ROWS - 1) / TABLE_ROWS;
+		n = res[k].n_samples > n ? res[k].n_samples : n;
+	stride = n > TABLE_ROWS ? (n + TABLE_ROWS - 1) / TABLE_ROWS : 1;
 	fprintf(out, "\nutilisation, sampled every %g s", interval);
 	if (stride > 1)
 		fprintf(out, "; 1 sample in %zu shown, -csv FILE for all", stride);
@@ -2227,16 +2261,12 @@ static void print_series(FILE *out, const struct result *res, size_t n_res,
 		fprintf(out, "  %-44s", res[k].name);
 	fprintf(out, "\n%10s", "time_s");
 	for (size_t k = 0; k < n_res; k++)
-		fprintf(out, "  " SERIES_COLS);
+		fprintf(out, "     cpu%%   mem%%  queued  empty  scpu%%  smem%%");
 	fputc('\n', out);
-	for (size_t i = 0; n && i < n; i = i + stride < n || i == n - 1
-					       ? i + stride : n - 1) {
-		fprintf(out, "%10.*f", interval < 1 ? 3 : 0,
-			(double)res[longest].samples[i].t / 1000.0);
-		for (size_t k = 0; k < n_res; k++)
-			print_sample(out, &res[k], i);
-		fputc('\n', out);
-	}
+	for (size_t i = 0; i < n; i += stride)
+		print_row(out, res, n_res, i, decimals);
+	if (n && (n - 1) % stride)
+		print_row(out, res, n_res, n - 1, decimals);
 	for (size_t k = 0; k < n_res; k++)
 		if (res[k].capped)
 			fprintf(out, "(%s: sampling stopped after %d samples)\n",
