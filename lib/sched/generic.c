@@ -304,6 +304,22 @@ static nomad_err compute_stop(struct group *g, nomad_error *err)
 				remove--;
 			}
 		}
+	/* A name held twice (a promoted canary of an older deployment and
+	 * the allocation it stood in for) goes first. */
+	for (size_t i = 1; i < g->n && remove > 0 && rc >= 0; i++) {
+		struct ralloc *r = &g->as[i];
+		bool dup = false;
+		if (r->bucket != B_UNTAINTED || r->terminal || r->idx < 0 ||
+		    (g->canarying && r->canary) || r->a->clientstatus == CS(unknown))
+			continue;
+		for (size_t k = i; k-- > 0 && g->as[k].idx == r->idx && !dup;)
+			dup = g->as[k].bucket == B_UNTAINTED && !g->as[k].terminal;
+		if (dup) {
+			NMD_DESIRED(e, g->tgi, stop);
+			rc = nmd_rec_stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
+			remove--;
+		}
+	}
 	/* Highest indexes first, migrating ones before the others. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = g->n; i-- > 0 && remove > 0 && rc >= 0;) {
@@ -316,6 +332,15 @@ static nomad_err compute_stop(struct group *g, nomad_error *err)
 			rc = nmd_rec_stop(g, r, NMD_WHY_NOT_NEEDED, 0, err);
 			if (!pass)
 				name_set(g, r->idx, false);
+			remove--;
+		}
+	/* Still too many: the rest of the excess has ended already (failed
+	 * for good). Nomad would go on to replace such an allocation when
+	 * the job changes, overshooting the count until the next
+	 * evaluation; here it is let go. */
+	for (size_t i = g->n; i-- > 0 && remove > 0;)
+		if (g->as[i].bucket == B_UNTAINTED && g->as[i].terminal) {
+			g->as[i].bucket = B_OUT;
 			remove--;
 		}
 	return rc;
