@@ -1530,7 +1530,7 @@ static void place_alloc(struct run *r, struct node *n, const nomad_alloc *item)
 		.alloc_id = sa->id, .ns = sa->a.namespace_, .job_id = sa->a.jobid,
 		.task_group = sa->a.taskgroup, .job_priority = rj->job->priority,
 		.cpu_mhz = cpu, .memory_mb = mem, .disk_mb = disk,
-		.create_index = r->index};
+		.create_index = r->index, .job_type = rj->job->type};
 	sa->job = ji;
 	sa->group = g;
 	node_add(r, n, sa);

@@ -255,6 +255,16 @@ static bool go_parse_float(const char *s, double *out)
 	       !(errno == ERANGE && (*out == HUGE_VAL || *out == -HUGE_VAL));
 }
 
+bool nmd_sched_parse_int(const char *s, long long *out)
+{
+	return s && go_parse_int(s, out);
+}
+
+bool nmd_sched_parse_float(const char *s, double *out)
+{
+	return s && go_parse_float(s, out);
+}
+
 /* -1, 0, 1 as l orders before, with or after r; 2 when unordered (NaN). */
 static int order(const char *l, const char *r)
 {

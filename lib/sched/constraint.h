@@ -55,6 +55,12 @@ bool nmd_sched_check_operand(struct nmd_regex_cache *cache,
 			     const char *operand, const char *lval,
 			     bool lfound, const char *rval, bool rfound);
 
+/* Go's strconv.ParseInt(s, 10, 64) and ParseFloat(s, 64), which device
+ * attributes are parsed with too (devices.c). False when `s` is not one,
+ * or NULL. */
+bool nmd_sched_parse_int(const char *s, long long *out);
+bool nmd_sched_parse_float(const char *s, double *out);
+
 /* Resolve both targets of `c` on `node` and check its operand. */
 bool nmd_sched_constraint_holds(struct nmd_regex_cache *cache,
 				const nomad_node *node,

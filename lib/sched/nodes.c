@@ -72,6 +72,7 @@ void nmd_sched_nodes_free(struct nmd_eval_ctx *e)
 	for (size_t i = 0; i < e->n_touched; i++) {
 		nmd_free(a, e->touched[i]->ports);
 		nmd_free(a, e->touched[i]->job_count);
+		nmd_free(a, e->touched[i]->preempted);
 	}
 	e->snodes = NULL; /* the rest is in the arena */
 	e->touched = NULL;
@@ -202,6 +203,13 @@ nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 				sn->job_count[groups]++;
 		}
 	}
+	/* Kept for preemption and devices, which need them one by one. */
+	sn->usage = u;
+	sn->n_usage = n;
+	if (sn->n->node && sn->n->node->noderesources &&
+	    sn->n->node->noderesources->n_devices &&
+	    (rc = nmd_devices_load(e, sn, err)) < 0)
+		return rc;
 	sn->loaded = true;
 	return NOMAD_OK;
 }
@@ -235,4 +243,42 @@ void nmd_sched_node_remove(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 		if (sn->job_count[groups])
 			sn->job_count[groups]--;
 	}
+}
+
+void nmd_sched_node_release(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			    const nomad_sched_usage *u)
+{
+	(void)e;
+	sn->cpu -= u->cpu_mhz;
+	sn->mem -= u->memory_mb;
+	sn->disk -= u->disk_mb;
+	ports_remove(sn, u->ports, u->n_ports);
+	for (size_t k = 0; sn->dev && k < sn->n_usage; k++)
+		if (sn->usage[k] == u)
+			nmd_devices_release(sn, k);
+}
+
+bool nmd_sched_place_extras(struct nmd_eval_ctx *e, size_t tgi,
+			    const struct nmd_choice *c, nomad_alloc *a)
+{
+	/* Evictions first: the devices picked may be ones they free. */
+	if ((c->pre.n && !nmd_preempt_place(e, tgi, c, a)) ||
+	    (c->n_devs && !nmd_devices_place(e, c, a, tgi)))
+		return false;
+	if (e->props)
+		nmd_props_count(e, c->node, (int)tgi, 1);
+	return true;
+}
+
+void nmd_sched_stop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			   const nomad_alloc *a)
+{
+	/* Only what held something: a terminal allocation's instances may
+	 * be another's by now, and it was never counted. */
+	if (nmd_sched_server_terminal(a) || nmd_sched_client_terminal(a))
+		return;
+	if (sn->dev)
+		nmd_devices_release_alloc(sn, a->id);
+	if (e->props && e->job)
+		nmd_props_count(e, sn, (int)group_index(e, a->taskgroup), -1);
 }

@@ -205,6 +205,8 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 	if (!NMD_PB_APPEND(PA, list->items, list->n_items, a))
 		goto fail;
 	e->last_placed = a;
+	if (!nmd_sched_place_extras(e, tgi, c, a))
+		goto fail;
 	for (size_t i = 0; i < ask->n_static && n_ports < 64; i++)
 		ports[n_ports++] = (uint16_t)ask->static_ports[i]->value;
 	for (size_t i = 0; i < c->n_ports && n_ports < 64; i++)
@@ -388,6 +390,7 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 		held(a, &cpu, &mem, &disk, ports, &n_ports, 64);
 		nmd_sched_node_remove(e, sn, cpu, mem, disk, ports, n_ports,
 				      group_of(e, a->taskgroup));
+		nmd_sched_stop_extras(e, sn, a);
 	}
 	return NOMAD_OK;
 }
@@ -558,5 +561,5 @@ nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err)
 			return oom(err);
 		entry->value = e->desired[g];
 	}
-	return NOMAD_OK;
+	return nmd_sched_annotate_preempted(e, an, err);
 }

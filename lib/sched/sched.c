@@ -343,6 +343,8 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 							 e.followups[i])) < 0)
 				nmd_seterr(err, rc, "scheduler: creating a "
 						    "follow-up evaluation failed");
+		if (rc >= 0)
+			rc = nmd_sched_preemption_evals(&e, err);
 		if (failed)
 			rc = block(&e, TRIGGER_QUEUED, blocked, err);
 		/* A blocked evaluation that still cannot place stays blocked. */

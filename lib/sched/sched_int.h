@@ -31,6 +31,8 @@ struct nmd_ask {
 	size_t n_static;
 	const Nomad__Port **dynamic_ports;
 	size_t n_dynamic;
+	size_t n_devices;                /* device requests of its tasks */
+	bool host_volumes;               /* it asks for host volumes */
 };
 
 /* A node during one evaluation: what it holds, the plan's changes
@@ -49,6 +51,15 @@ struct nmd_snode {
 	uint32_t memo;                   /* its class's memo + 1, 0: not yet */
 	/* The node's lists in the plan being built, once it has some. */
 	Nomad__AllocationList *plan_alloc, *plan_update;
+	/* What the host said the node holds (borrowed), for preemption. */
+	const nomad_sched_usage *const *usage;
+	size_t n_usage;
+	/* Of those, the ones the plan preempts (NodePreemptions). */
+	const nomad_sched_usage **preempted;
+	size_t n_preempted, cap_preempted;
+	Nomad__AllocationList *plan_preempt;
+	/* Its device instances and who holds them; NULL: it has none. */
+	struct nmd_devstate *dev;
 };
 
 /* One evaluation. */
@@ -102,6 +113,9 @@ struct nmd_eval_ctx {
 	/* computed class -> eligible for the job (ClassEligibility) */
 	Nomad__BoolEntry **class_elig;
 	size_t n_class_elig;
+	/* The job's distinct_property counts while a stack is up, else
+	 * NULL; in the arena. */
+	struct nmd_props *props;
 };
 
 /* Why the plan stops an allocation (its DesiredDescription), Nomad's. */
@@ -138,11 +152,30 @@ void nmd_sched_node_remove(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 /* The ask of task group `tg` of the evaluated job. */
 void nmd_sched_ask(const nomad_task_group *tg, struct nmd_ask *ask);
 
+/* One device instance a placement is given. */
+struct nmd_dev_pick {
+	uint16_t task, req;              /* task index, its device request */
+	uint16_t group, inst;            /* node device group, instance */
+};
+
+/* Allocations a placement would evict, and what that frees. */
+struct nmd_preempted {
+	const nomad_sched_usage **u;     /* in the arena */
+	size_t n, cap;
+	int64_t cpu, mem, disk;
+};
+
 struct nmd_choice {
 	struct nmd_snode *node;
 	double score;
 	uint16_t ports[32];              /* the dynamic ports picked */
 	size_t n_ports;
+	struct nmd_dev_pick *devs;       /* device instances, in the arena */
+	size_t n_devs, cap_devs;
+	double dev_affinity;             /* sum of matched device affinity
+					    weights over the sum of |weights| */
+	bool has_dev_affinity;
+	struct nmd_preempted pre;        /* what it preempts (n 0: nothing) */
 };
 
 /* The stack: candidate nodes for the job in a seeded order, walked round
@@ -168,6 +201,11 @@ struct nmd_stack {
 	size_t n_memo, cap_memo;
 	uint32_t *memo_index;            /* by class text, in the arena */
 	size_t memo_slots;
+	bool preempt;                    /* preemption on for the job's type */
+	/* The name of the allocation being placed ("<job>.<group>[<n>]"),
+	 * for per_alloc host volumes; NULL: such requests name the plain
+	 * source. */
+	const char *alloc_name;
 };
 
 nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
@@ -290,6 +328,111 @@ double nmd_spread_score(struct nmd_spread_state *ss, const struct nmd_snode *sn)
  * job has no affinities (nothing to append). */
 double nmd_affinity_score(struct nmd_eval_ctx *e, size_t tgi,
 			  const struct nmd_snode *sn, bool *any);
+
+/* ---- what a placement holds beyond cpu, memory and disk (nodes.c) ---- */
+
+/* Give back what `u` holds on `sn` (it is preempted). */
+void nmd_sched_node_release(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			    const nomad_sched_usage *u);
+/* Record placement `a` of choice `c` (plan.c calls it): the allocations
+ * it preempts, its device instances, its distinct_property count. False
+ * when out of memory. */
+bool nmd_sched_place_extras(struct nmd_eval_ctx *e, size_t tgi,
+			    const struct nmd_choice *c, nomad_alloc *a);
+/* The plan stops `a` on `sn` (plan.c calls it): its device instances
+ * are free and it no longer counts for distinct_property. */
+void nmd_sched_stop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			   const nomad_alloc *a);
+
+/* ---- distinct_property (property.c) ----------------------------------- */
+
+struct nmd_props;
+/* The job's distinct_property constraints, job and group level, with
+ * the counts of its allocations that stay, into e->props (NULL when it
+ * has none). */
+nomad_err nmd_props_init(struct nmd_eval_ctx *e, nomad_error *err);
+/* Whether one more allocation of group `tgi` on `sn` stays within every
+ * such constraint; if not, `why` gets Nomad's reason. */
+bool nmd_props_allow(struct nmd_eval_ctx *e, size_t tgi,
+		     const struct nmd_snode *sn, char *why, size_t cap);
+/* The plan added (delta 1) or stopped (-1) an allocation of group `tg`
+ * (not a group index: the job's only) on `sn`. */
+void nmd_props_count(struct nmd_eval_ctx *e, const struct nmd_snode *sn,
+		     int tg, int delta);
+
+/* ---- host volumes (volumes.c) ----------------------------------------- */
+
+#define NMD_WHY_HOST_VOLUMES "missing compatible host volumes"
+/* Whether the group asks for any host volume. */
+bool nmd_volumes_wanted(const nomad_task_group *tg);
+/* Whether `node` has every host volume the group asks for, writable
+ * where asked so; `alloc_name` gives per_alloc volumes their suffix. */
+bool nmd_volumes_feasible(const nomad_task_group *tg, const nomad_node *node,
+			  const char *alloc_name);
+
+/* ---- devices (devices.c) ----------------------------------------------- */
+
+#define NMD_WHY_DEVICES "missing devices"
+struct nmd_devstate;
+/* How many device requests the group's tasks make. */
+size_t nmd_devices_count(const nomad_task_group *tg);
+/* Whether the node has healthy devices for every request (DeviceChecker;
+ * what other allocations hold is the fit's business). */
+bool nmd_devices_feasible(struct nmd_eval_ctx *e, const nomad_task_group *tg,
+			  const nomad_node *node);
+/* Build sn->dev from the node's devices and its usage's device_ids. */
+nomad_err nmd_devices_load(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			   nomad_error *err);
+/* Instances for every device request of group `tgi` on `sn` into c
+ * (with the affinity score), counting those of c->pre as free; with
+ * `preempt`, evicting holders (into c->pre) when a request cannot be met
+ * otherwise. NULL on success, else the DimensionExhausted key. */
+const char *nmd_devices_assign(struct nmd_stack *st, struct nmd_snode *sn,
+			       size_t tgi, struct nmd_choice *c, bool preempt);
+/* Write c's instances into `a`'s AllocatedResources and mark them held.
+ * False when out of memory. */
+bool nmd_devices_place(struct nmd_eval_ctx *e, const struct nmd_choice *c,
+		       nomad_alloc *a, size_t tgi);
+/* Free the instances held by usage entry `usage_index` of the node, or
+ * by allocation `alloc_id`. */
+void nmd_devices_release(struct nmd_snode *sn, size_t usage_index);
+void nmd_devices_release_alloc(struct nmd_snode *sn, const char *alloc_id);
+
+/* ---- preemption (preempt.c) -------------------------------------------- */
+
+/* Whether jobs of `type` preempt under `cfg` (NULL: Nomad's defaults). */
+bool nmd_preempt_enabled(const nomad_scheduler_config *cfg, int type);
+/* Whether `pre` evicts `u`. */
+bool nmd_preempt_holds(const struct nmd_preempted *pre,
+		       const nomad_sched_usage *u);
+/* Whether `pre` evicts an allocation holding `port`. */
+bool nmd_preempt_frees_port(const struct nmd_preempted *pre, uint16_t port);
+/* Whether the evaluated job may preempt `u` on `sn`: another job, at
+ * least 10 lower in priority, not already preempted (plan or `pre`). */
+bool nmd_preempt_candidate(const struct nmd_eval_ctx *e,
+			   const struct nmd_snode *sn,
+			   const struct nmd_preempted *pre,
+			   const nomad_sched_usage *u);
+/* Add `u` to `pre`; false when out of memory. */
+bool nmd_preempt_add(struct nmd_eval_ctx *e, struct nmd_preempted *pre,
+		     const nomad_sched_usage *u);
+/* What to evict on `sn` for group `tgi`'s ask to fit, into c->pre;
+ * false when nothing would do. */
+bool nmd_preempt_find(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
+		      const struct nmd_ask *ask, struct nmd_choice *c);
+/* The "preemption" score of a node evicting `pre`. */
+double nmd_preempt_score(const struct nmd_preempted *pre);
+/* Evict c->pre in the plan for new allocation `a` of group `tgi`; false
+ * when out of memory. */
+bool nmd_preempt_place(struct nmd_eval_ctx *e, size_t tgi,
+		       const struct nmd_choice *c, nomad_alloc *a);
+/* A dry run's Annotations.PreemptedAllocs (plan.c calls it). */
+nomad_err nmd_sched_annotate_preempted(struct nmd_eval_ctx *e,
+				       Nomad__PlanAnnotations *an,
+				       nomad_error *err);
+/* A `preemption` evaluation for each job the committed plan preempts
+ * (sched.c calls it). */
+nomad_err nmd_sched_preemption_evals(struct nmd_eval_ctx *e, nomad_error *err);
 
 /* ---- schedulers -------------------------------------------------------- */
 

@@ -7,10 +7,16 @@
  *            once per evaluation by the seed and walked round robin, so
  *            that successive placements look at different nodes;
  *   feasible job constraints (remembered per computed class), drivers,
- *            group and task constraints, distinct_hosts;
- *   fit      cpu, memory, disk, static ports and free dynamic ports, the
- *            plan so far included;
- *   rank     bin-pack (or spread) fit and job anti-affinity, averaged;
+ *            group and task constraints, then per node devices (devices.c),
+ *            host volumes (volumes.c), distinct_hosts and
+ *            distinct_property (property.c);
+ *   fit      cpu, memory, disk, static ports, free dynamic ports and
+ *            device instances, the plan so far included; when preemption
+ *            is on, what evicting lower-priority allocations would free
+ *            (preempt.c);
+ *   rank     bin-pack (or spread) fit, device affinity, job
+ *            anti-affinity, node affinity, spread, reschedule penalty and
+ *            preemption, averaged;
  *   limit    the first `limit` options, passing over up to three that
  *            score 0 or less; the best of them wins.
  *
@@ -183,11 +189,15 @@ nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			count = (uint32_t)job->taskgroups[g]->count;
 	st->limit = nmd_rank_limit(st->n_cands, batch,
 				   has_affinity_or_spread(job), count, 100);
-	if (e->s->state.config(e->s->state_ud, &cfg) >= 0 && cfg &&
-	    cfg->has_scheduleralgorithm &&
+	if (e->s->state.config(e->s->state_ud, &cfg) < 0)
+		cfg = NULL;
+	if (cfg && cfg->has_scheduleralgorithm &&
 	    cfg->scheduleralgorithm == NOMAD__SCHEDULER_ALGORITHM__spread)
 		st->spread_alg = true;
-	return NOMAD_OK;
+	st->preempt = nmd_preempt_enabled(cfg, e->eval->has_type
+						       ? (int)e->eval->type
+						       : (int)job->type);
+	return nmd_props_init(e, err);
 }
 
 void nmd_sched_stack_free(struct nmd_stack *st)
@@ -195,6 +205,8 @@ void nmd_sched_stack_free(struct nmd_stack *st)
 	const nomad_allocator *a = st->e ? st->e->s->ctx.alloc : NULL;
 	nmd_free(a, st->cands);
 	nmd_free(a, st->memo);
+	if (st->e)
+		st->e->props = NULL; /* in the arena; counted while a stack is up */
 	memset(st, 0, sizeof(*st));
 }
 
@@ -366,9 +378,47 @@ static bool has_distinct_hosts(Nomad__Constraint *const *cs, size_t n)
 	return false;
 }
 
+/* What is checked on every node rather than once per class: devices
+ * (a host's class need not cover them), host volumes, distinct_hosts and
+ * distinct_property. Each costs nothing to a group that uses none. */
+static bool node_feasible(struct nmd_stack *st, struct nmd_snode *sn,
+			  size_t tgi, const struct nmd_ask *ask,
+			  Nomad__AllocationMetric *m, nomad_error *err,
+			  nomad_err *rc)
+{
+	struct nmd_eval_ctx *e = st->e;
+	const nomad_task_group *tg = e->job->taskgroups[tgi];
+	const char *class = class_of(sn);
+	char why[512];
+	if (ask->n_devices && !nmd_devices_feasible(e, tg, sn->n->node)) {
+		filtered(&e->plan_alloc, m, class, NMD_WHY_DEVICES);
+		return false;
+	}
+	if (ask->host_volumes &&
+	    !nmd_volumes_feasible(tg, sn->n->node, st->alloc_name)) {
+		filtered(&e->plan_alloc, m, class, NMD_WHY_HOST_VOLUMES);
+		return false;
+	}
+	if (has_distinct_hosts(e->job->constraints, e->job->n_constraints) ||
+	    has_distinct_hosts(tg->constraints, tg->n_constraints)) {
+		bool job_level = has_distinct_hosts(e->job->constraints,
+						    e->job->n_constraints);
+		if ((*rc = nmd_sched_node_usage(e, sn, err)) < 0)
+			return false;
+		if (sn->job_count[job_level ? e->job->n_taskgroups : tgi]) {
+			filtered(&e->plan_alloc, m, class, "distinct_hosts");
+			return false;
+		}
+	}
+	if (e->props && !nmd_props_allow(e, tgi, sn, why, sizeof(why))) {
+		filtered(&e->plan_alloc, m, class, why);
+		return false;
+	}
+	return true;
+}
+
 static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
-			   size_t tgi, Nomad__AllocationMetric *m,
-			   nomad_error *err, nomad_err *rc)
+			   size_t tgi, Nomad__AllocationMetric *m)
 {
 	struct nmd_eval_ctx *e = st->e;
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
@@ -402,52 +452,57 @@ static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 			return false;
 		}
 	}
-	if (has_distinct_hosts(e->job->constraints, e->job->n_constraints) ||
-	    has_distinct_hosts(tg->constraints, tg->n_constraints)) {
-		bool job_level = has_distinct_hosts(e->job->constraints,
-						    e->job->n_constraints);
-		if ((*rc = nmd_sched_node_usage(e, sn, err)) < 0)
-			return false;
-		if (sn->job_count[job_level ? e->job->n_taskgroups : tgi]) {
-			filtered(&st->e->plan_alloc, m, class, "distinct_hosts");
-			return false;
-		}
-	}
 	return true;
 }
 
 /* ---- fit and rank --------------------------------------------------------- */
 
-/* Whether the ask fits on the node; picks the dynamic ports if so. */
-static bool fits(struct nmd_snode *sn, const struct nmd_ask *ask,
-		 struct nmd_eval_ctx *e, struct nmd_choice *c,
-		 Nomad__AllocationMetric *m)
+/* Why the ask does not fit on the node (its DimensionExhausted key), or
+ * NULL when it does, with the dynamic ports and device instances picked
+ * into c. What c->pre would evict counts as free. */
+static const char *misfit(struct nmd_stack *st, struct nmd_snode *sn,
+			  size_t tgi, const struct nmd_ask *ask,
+			  struct nmd_choice *c)
 {
-	const char *class = class_of(sn);
-	if (sn->cpu + ask->cpu > sn->n->cpu_mhz) {
-		exhausted(&e->plan_alloc, m, class, "cpu");
-		return false;
+	struct nmd_eval_ctx *e = st->e;
+	const struct nmd_preempted *pre = &c->pre;
+	if (sn->cpu - pre->cpu + ask->cpu > sn->n->cpu_mhz)
+		return "cpu";
+	if (sn->mem - pre->mem + ask->mem > sn->n->memory_mb)
+		return "memory";
+	if (sn->disk - pre->disk + ask->disk > sn->n->disk_mb)
+		return "disk";
+	for (size_t i = 0; i < ask->n_static; i++) {
+		uint16_t port = (uint16_t)ask->static_ports[i]->value;
+		if (nmd_ports_contains(sn->ports, sn->n_ports, port) &&
+		    !nmd_preempt_frees_port(pre, port))
+			return "network: reserved port collision";
 	}
-	if (sn->mem + ask->mem > sn->n->memory_mb) {
-		exhausted(&e->plan_alloc, m, class, "memory");
-		return false;
-	}
-	if (sn->disk + ask->disk > sn->n->disk_mb) {
-		exhausted(&e->plan_alloc, m, class, "disk");
-		return false;
-	}
-	for (size_t i = 0; i < ask->n_static; i++)
-		if (nmd_ports_contains(sn->ports, sn->n_ports,
-				       (uint16_t)ask->static_ports[i]->value)) {
-			exhausted(&e->plan_alloc, m, class, "network: reserved port collision");
-			return false;
-		}
+	/* Ports an eviction frees are not reused for dynamic ones: the
+	 * probe stays as it is for the common case, at the cost of a port
+	 * or two in the range. */
 	c->n_ports = ask->n_dynamic < sizeof(c->ports) / sizeof(*c->ports)
 			     ? ask->n_dynamic : sizeof(c->ports) / sizeof(*c->ports);
 	if (c->n_ports && !nmd_ports_pick(sn->ports, sn->n_ports, sn->port_min,
 					  sn->port_max, c->n_ports, &e->rng,
-					  c->ports)) {
-		exhausted(&e->plan_alloc, m, class, "network: dynamic port selection failed");
+					  c->ports))
+		return "network: dynamic port selection failed";
+	if (ask->n_devices)
+		return nmd_devices_assign(st, sn, tgi, c, false);
+	return NULL;
+}
+
+/* Whether the ask fits on the node, evicting allocations if need be and
+ * allowed; if not, the metric says why. */
+static bool fits(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
+		 const struct nmd_ask *ask, struct nmd_choice *c,
+		 Nomad__AllocationMetric *m)
+{
+	const char *why = misfit(st, sn, tgi, ask, c);
+	if (why && st->preempt && nmd_preempt_find(st, sn, tgi, ask, c))
+		why = misfit(st, sn, tgi, ask, c);
+	if (why) {
+		exhausted(&st->e->plan_alloc, m, class_of(sn), why);
 		return false;
 	}
 	return true;
@@ -467,7 +522,8 @@ static bool penalised(const nomad_alloc *a, const char *id)
 }
 
 static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
-		   const struct nmd_ask *ask, struct nmd_scores *scores)
+		   const struct nmd_ask *ask, const struct nmd_choice *c,
+		   struct nmd_scores *scores)
 {
 	const nomad_task_group *tg = st->e->job->taskgroups[tgi];
 	struct nmd_fit_input in = {sn->n->cpu_mhz, sn->n->memory_mb, sn->cpu,
@@ -478,6 +534,8 @@ static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 	bool any_affinity;
 	memset(scores, 0, sizeof(*scores));
 	nmd_scores_add(scores, "binpack", nmd_rank_fit(&in, st->spread_alg));
+	if (c->has_dev_affinity)
+		nmd_scores_add(scores, "devices", c->dev_affinity);
 	if (anti != 0)
 		nmd_scores_add(scores, "job-anti-affinity", anti);
 	affinity = nmd_affinity_score(st->e, tgi, sn, &any_affinity);
@@ -487,6 +545,8 @@ static double rank(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 		nmd_scores_add(scores, "allocation-spread", spread);
 	if (st->penalty && penalised(st->penalty, sn->n->id))
 		nmd_scores_add(scores, "node-reschedule-penalty", -1);
+	if (c->pre.n)
+		nmd_scores_add(scores, "preemption", nmd_preempt_score(&c->pre));
 	return nmd_scores_final(scores);
 }
 
@@ -567,14 +627,15 @@ static nomad_err try_node(struct nmd_stack *st, struct nmd_snode *sn,
 	memset(c, 0, sizeof(*c));
 	m->has_nodesevaluated = 1;
 	m->nodesevaluated++;
-	if (!job_feasible(st, sn, m) || !group_feasible(st, sn, tgi, m, err, &rc))
+	if (!job_feasible(st, sn, m) || !group_feasible(st, sn, tgi, m) ||
+	    !node_feasible(st, sn, tgi, ask, m, err, &rc))
 		return rc;
 	if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
 		return rc;
-	if (!fits(sn, ask, e, c, m))
+	if (!fits(st, sn, tgi, ask, c, m))
 		return NOMAD_OK;
 	c->node = sn;
-	c->score = rank(st, sn, tgi, ask, &scores);
+	c->score = rank(st, sn, tgi, ask, c, &scores);
 	keep_score(top, sn->n->id, &scores, c->score);
 	*ok = true;
 	return NOMAD_OK;
@@ -707,4 +768,6 @@ void nmd_sched_ask(const nomad_task_group *tg, struct nmd_ask *ask)
 		ask->dynamic_ports = (const Nomad__Port **)net->dynamicports;
 		ask->n_dynamic = net->n_dynamicports;
 	}
+	ask->n_devices = nmd_devices_count(tg);
+	ask->host_volumes = nmd_volumes_wanted(tg);
 }
