@@ -190,6 +190,35 @@ static void should_filter(const nomad_alloc *a, bool batch, bool *untainted,
 
 /* Nomad's filterByRescheduleable over the untainted allocations: failed
  * ones are replaced now, later (a follow-up evaluation) or never. */
+static int cmp_later(const void *x, const void *y)
+{
+	const struct ralloc *a = *(struct ralloc *const *)x;
+	const struct ralloc *b = *(struct ralloc *const *)y;
+	if (a->later_at != b->later_at)
+		return (a->later_at > b->later_at) - (a->later_at < b->later_at);
+	return cmp_index(a, b);
+}
+
+/* Follow-up evaluations for the reschedules due later, earliest first,
+ * so that each batch starts at its earliest (Nomad's
+ * createRescheduleLaterEvals). */
+static nomad_err follow_ups(struct group *g, nomad_error *err)
+{
+	struct ralloc **later = nmd_arena_alloc(g->e->arena,
+						g->n_later * sizeof(*later));
+	size_t n = 0;
+	nomad_err rc = NOMAD_OK;
+	if (!later)
+		return nmd_sched_oom(err);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->as[i].later_at)
+			later[n++] = &g->as[i];
+	qsort(later, n, sizeof(*later), cmp_later);
+	for (size_t i = 0; i < n && rc >= 0; i++)
+		rc = nmd_sched_follow_up(g->e, later[i]->a, later[i]->later_at, err);
+	return rc;
+}
+
 static nomad_err reschedulable(struct group *g, nomad_error *err)
 {
 	struct nmd_eval_ctx *e = g->e;
@@ -234,11 +263,11 @@ static nomad_err reschedulable(struct group *g, nomad_error *err)
 		}
 		if (later) {
 			g->n_later++;
+			r->later_at = when;
 			NMD_DESIRED(e, g->tgi, reschedulelater);
-			rc = nmd_sched_follow_up(e, a, when, err);
 		}
 	}
-	return rc;
+	return g->n_later ? follow_ups(g, err) : rc;
 }
 
 static size_t count_bucket(const struct group *g, enum bucket b)
@@ -788,8 +817,9 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 				}
 			}
 			if (rc >= 0 && p->reschedule)
-				rc = nmd_sched_track_reschedule(e, c.node, p->previous,
-								p->delay, err);
+				rc = nmd_sched_track_reschedule(
+					e, c.node, p->previous, p->delay,
+					tg->reschedulepolicy, err);
 		}
 		nmd_pb_free(m, PA);
 	}

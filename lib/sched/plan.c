@@ -423,9 +423,22 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
  * policy is unlimited (Nomad's maxPastRescheduleEvents). */
 #define MAX_PAST_EVENTS 5
 
+/* Whether the past event `ev` carries over to the replacement: the last
+ * MAX_PAST_EVENTS of an unlimited policy, those within the interval of a
+ * limited one. */
+static bool keep_event(const struct nmd_eval_ctx *e,
+		       const Nomad__ReschedulePolicy *p,
+		       const Nomad__RescheduleTracker *old, size_t i)
+{
+	if (p && p->unlimited)
+		return old->n_events - i <= MAX_PAST_EVENTS;
+	return e->now - old->events[i]->rescheduletime <= (p ? p->interval : 0);
+}
+
 nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 				     struct nmd_snode *sn,
 				     const nomad_alloc *previous, int64_t delay,
+				     const Nomad__ReschedulePolicy *policy,
 				     nomad_error *err)
 {
 	Nomad__AllocationList *list = sn->plan_alloc;
@@ -434,16 +447,15 @@ nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 	const Nomad__RescheduleTracker *old = previous->rescheduletracker;
 	Nomad__RescheduleTracker *t;
 	Nomad__RescheduleEvent *ev;
-	size_t first = 0;
 	if (!a)
 		return NOMAD_OK;
 	if (!(t = a->rescheduletracker =
 		      nmd_pb_new(&nomad__reschedule_tracker__descriptor, PA)))
 		return oom(err);
-	if (old && old->n_events >= MAX_PAST_EVENTS)
-		first = old->n_events - (MAX_PAST_EVENTS - 1);
-	for (size_t i = first; old && i < old->n_events; i++) {
+	for (size_t i = 0; old && i < old->n_events; i++) {
 		Nomad__RescheduleEvent *copy = NULL;
+		if (!keep_event(e, policy, old, i))
+			continue;
 		if (nomad_msg_copy((ProtobufCMessage **)&copy, &old->events[i]->base,
 				   PA) != NOMAD_OK ||
 		    !NMD_PB_APPEND(PA, t->events, t->n_events, copy))

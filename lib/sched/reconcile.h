@@ -49,6 +49,7 @@ struct ralloc {
 	bool disconnecting; /* on a disconnected node: kept while replaced */
 	const char *followup; /* a lost one's stop waits for this eval */
 	int64_t delay;     /* of a reschedule now */
+	int64_t later_at;  /* a reschedule later is due then; 0: none */
 };
 
 /* A placement the reconciler asks for. */

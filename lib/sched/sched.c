@@ -115,10 +115,14 @@ static bool plan_empty(const nomad_plan *p)
 	       !p->n_deploymentupdates && !p->n_nodepreemptions;
 }
 
+/* However much progress the plans make, no more attempts than this. */
+#define MAX_ATTEMPTS_TOTAL 64
+
 /* One attempt: a fresh picture, a plan, and its submission. *done is
- * false when the plan was committed only in part. */
+ * false when the plan was committed only in part; *progress when some
+ * of it was committed. */
 static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
-			 bool *done, nomad_error *err)
+			 bool *done, bool *progress, nomad_error *err)
 {
 	nomad_sched *s = e->s;
 	const char *ns = in->eval->namespace_ ? in->eval->namespace_ : "default";
@@ -126,6 +130,7 @@ static nomad_err attempt(struct nmd_eval_ctx *e, const nomad_sched_input *in,
 	bool batch = in->eval->type == NOMAD__JOB_TYPE__batch;
 	nomad_err rc;
 	*done = true;
+	*progress = false;
 	if ((rc = s->state.begin(s->state_ud, &e->index)) < 0)
 		return nmd_seterr(err, rc, "scheduler: taking the cluster's state "
 					   "failed");
@@ -176,6 +181,8 @@ submit:
 		return nmd_seterr(err, rc, "scheduler: submitting the plan failed");
 	*done = !result || !result->has_refreshindex || !result->refreshindex ||
 		!result->n_rejectednodes;
+	*progress = result && (result->n_nodeupdate || result->n_nodeallocation ||
+			       result->deployment || result->n_deploymentupdates);
 	return NOMAD_OK;
 }
 
@@ -297,8 +304,8 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 			      nomad_error *err)
 {
 	struct nmd_eval_ctx e;
-	int limit, tries = 0;
-	bool done = false;
+	int limit, tries = 0, total = 0;
+	bool done = false, progress;
 	nomad_err rc = NOMAD_OK;
 	char blocked[NOMAD_UUID_LEN + 1];
 	if (!s || !in || !in->eval)
@@ -321,10 +328,14 @@ nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,
 	e.eval = in->eval;
 	e.now = in->now_unix_ns;
 	limit = in->eval->type == NOMAD__JOB_TYPE__batch ? 2 : 5;
-	while (!done && tries++ < limit) {
+	/* A plan that commits something starts the count over (Nomad's
+	 * retryMax with progressMade); a cap stops a host that commits a
+	 * little forever. */
+	while (!done && tries < limit && total++ < MAX_ATTEMPTS_TOTAL) {
 		attempt_free(&e);
-		if ((rc = attempt(&e, in, &done, err)) < 0)
+		if ((rc = attempt(&e, in, &done, &progress, err)) < 0)
 			break;
+		tries = progress ? 0 : tries + 1;
 	}
 	if (rc >= 0 && !done) {
 		/* Out of attempts: blocked until capacity changes, and failed. */

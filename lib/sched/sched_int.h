@@ -301,6 +301,7 @@ bool nmd_reschedule_next(const nomad_alloc *a, const Nomad__ReschedulePolicy *p,
 nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 				     struct nmd_snode *sn,
 				     const nomad_alloc *previous, int64_t delay,
+				     const Nomad__ReschedulePolicy *policy,
 				     nomad_error *err);
 /* The follow-up evaluation due at `when` with `trigger`: one created for
  * the plan, shared by those due within 5 s of each other. NULL when out

@@ -203,3 +203,107 @@ NMD_TEST(test_sched_reschedule__no_attempts_no_replacement)
 	CHECK_INT(c->n_plans, 1); /* only the first placement */
 	th_free(c);
 }
+
+/* The replacement carries the history its policy counts: the last five
+ * events of an unlimited policy, those within the interval of a limited
+ * one, and the new event. */
+static const nomad_alloc *reschedule_with_history(Nomad__ReschedulePolicy *p,
+						  const int64_t *ago, size_t n,
+						  struct th_cluster **out)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("web", 1, 100, 100);
+	nomad_error err;
+	nomad_alloc *a;
+	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+	th_add_node(c, "n1", "dc1", 4000, 4096, 10000);
+	j->taskgroups[0]->reschedulepolicy = p;
+	th_register(c, j);
+	CHECK_OK(th_run(c, "web", 1, &err));
+	a = th_alloc_named(c, "web.web[0]");
+	for (size_t i = 0; i < n; i++)
+		add_event(a, NOW - ago[i], 5 * SEC);
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+	a->modifytime = NOW - 3600 * SEC;
+	CHECK_OK(th_run(c, "web", 2, &err));
+	*out = c;
+	return th_alloc_named(c, "web.web[0]");
+}
+
+NMD_TEST(test_sched_reschedule__history_carried_over)
+{
+	static const int64_t many[] = {7000 * SEC, 6000 * SEC, 5000 * SEC,
+				       4000 * SEC, 3000 * SEC, 2000 * SEC,
+				       1000 * SEC};
+	static const int64_t two[] = {7200 * SEC, 600 * SEC};
+	struct th_cluster *c;
+	const nomad_alloc *next = reschedule_with_history(
+		policy(0, 0, 5 * SEC,
+		       NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0,
+		       true),
+		many, 7, &c);
+	CHECK(next && next->rescheduletracker);
+	CHECK_INT(next->rescheduletracker->n_events, 6);
+	CHECK_INT(next->rescheduletracker->events[0]->rescheduletime,
+		  NOW - 5000 * SEC);
+	CHECK_INT(next->rescheduletracker->events[5]->rescheduletime, NOW);
+	th_free(c);
+	next = reschedule_with_history(
+		policy(3, 3600 * SEC, 5 * SEC,
+		       NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0,
+		       false),
+		two, 2, &c);
+	CHECK(next && next->rescheduletracker);
+	CHECK_INT(next->rescheduletracker->n_events, 2);
+	CHECK_INT(next->rescheduletracker->events[0]->rescheduletime,
+		  NOW - 600 * SEC);
+	th_free(c);
+}
+
+/* Failures due within 5 s of the earliest share its follow-up, whatever
+ * order the allocations come in. */
+NMD_TEST(test_sched_reschedule__follow_ups_batched_by_time)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("web", 2, 100, 100);
+	nomad_error err;
+	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+	j->taskgroups[0]->reschedulepolicy = policy(
+		3, 3600 * SEC, 30 * SEC,
+		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
+	th_register(c, j);
+	CHECK_OK(th_run(c, "web", 1, &err));
+	/* web[0] is due at now+30 s, web[1] at now+27 s. */
+	{
+		nomad_alloc *a0 = th_alloc_named(c, "web.web[0]");
+		nomad_alloc *a1 = th_alloc_named(c, "web.web[1]");
+		CHECK(a0 && a1);
+		a0->clientstatus = a1->clientstatus =
+			NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+		a0->modifytime = NOW;
+		a1->modifytime = NOW - 3 * SEC;
+	}
+	CHECK_OK(th_run(c, "web", 2, &err));
+	CHECK_INT(c->n_created, 1);
+	CHECK_INT(c->created[0]->waituntil->seconds, NOW / SEC + 27);
+	th_free(c);
+}
+
+/* A plan committed in part starts the attempts over: one good node's
+ * placement lands, then five attempts at the rejecting node fail. */
+NMD_TEST(test_sched_reschedule__progress_resets_the_attempts)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("web", 2, 3000, 100);
+	nomad_error err;
+	th_add_node(c, "good", "dc1", 4000, 4096, 10000);
+	th_add_node(c, "bad", "dc1", 4000, 4096, 10000);
+	th_register(c, j);
+	c->reject_node = c->nodes[1]->id;
+	CHECK_OK(th_run(c, "web", 1, &err));
+	CHECK_INT(th_running(c, "web"), 1);
+	CHECK_INT(c->n_plans, 6);
+	CHECK_STR(th_last_update(c)->statusdescription,
+		  "maximum attempts reached (5)");
+	th_free(c);
+}
