@@ -1112,7 +1112,6 @@ struct counters {
 struct run {
 	const struct options *o;
 	const struct workload *w;
-	enum algorithm algorithm;
 	struct node *nodes;
 	const nomad_sched_node **views;
 	size_t n_nodes;
@@ -1492,22 +1491,15 @@ static void schedule_end(struct run *r, size_t ji, struct sim_alloc *sa)
 	rj->last_end_ms = end;
 }
 
-static void place_alloc(struct run *r, struct node *n, const nomad_alloc *item)
+/* The host's copy of a placement: what job_allocs and node_usage hand
+ * the scheduler from now on. Strings are borrowed from the job and the
+ * node, which outlive it. */
+static struct sim_alloc *alloc_new(const struct run *r, struct run_job *rj,
+				   size_t g, struct node *n,
+				   const nomad_alloc *item)
 {
-	struct run_job *rj;
-	struct sim_alloc *sa;
-	uintptr_t ji;
-	size_t g;
+	struct sim_alloc *sa = xcalloc(1, sizeof(*sa));
 	int64_t cpu, mem, disk;
-	if (!item->id || strlen(item->id) > NOMAD_UUID_LEN ||
-	    !map_get(&r->job_ids, item->jobid, &ji) ||
-	    r->jobs[ji].state != JOB_ACTIVE ||
-	    (g = group_index(&r->jobs[ji], item->taskgroup)) == NONE) {
-		r->c.anomalies++;
-		return;
-	}
-	rj = &r->jobs[ji];
-	sa = xcalloc(1, sizeof(*sa));
 	held(item, &cpu, &mem, &disk);
 	snprintf(sa->id, sizeof(sa->id), "%s", item->id);
 	nomad__allocation__init(&sa->a);
@@ -1531,8 +1523,26 @@ static void place_alloc(struct run *r, struct node *n, const nomad_alloc *item)
 		.task_group = sa->a.taskgroup, .job_priority = rj->job->priority,
 		.cpu_mhz = cpu, .memory_mb = mem, .disk_mb = disk,
 		.create_index = r->index, .job_type = rj->job->type};
-	sa->job = ji;
 	sa->group = g;
+	return sa;
+}
+
+static void place_alloc(struct run *r, struct node *n, const nomad_alloc *item)
+{
+	struct run_job *rj;
+	struct sim_alloc *sa;
+	uintptr_t ji;
+	size_t g;
+	if (!item->id || strlen(item->id) > NOMAD_UUID_LEN ||
+	    !map_get(&r->job_ids, item->jobid, &ji) ||
+	    r->jobs[ji].state != JOB_ACTIVE ||
+	    (g = group_index(&r->jobs[ji], item->taskgroup)) == NONE) {
+		r->c.anomalies++;
+		return;
+	}
+	rj = &r->jobs[ji];
+	sa = alloc_new(r, rj, g, n, item);
+	sa->job = ji;
 	node_add(r, n, sa);
 	rj->live++;
 	GROW(rj->allocs, rj->n_allocs, rj->cap_allocs);
@@ -2023,7 +2033,6 @@ static int run_init(struct run *r, const struct options *o,
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->w = w;
-	r->algorithm = alg;
 	r->q_head = r->q_tail = NONE;
 	r->instant = 1;
 	r->n_nodes = (size_t)o->nodes;
