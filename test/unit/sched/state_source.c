@@ -44,6 +44,16 @@ static nomad_err apply(void *ud, const nomad_plan *plan,
 					&plan->nodeupdate[i]->base, NULL));
 		CHECK(NMD_PB_APPEND(NULL, r->nodeupdate, r->n_nodeupdate, e));
 	}
+	if (plan->deployment)
+		CHECK_OK(nomad_msg_copy((ProtobufCMessage **)&r->deployment,
+					&plan->deployment->base, NULL));
+	for (size_t i = 0; i < plan->n_deploymentupdates; i++) {
+		Nomad__DeploymentStatusUpdate *u = NULL;
+		CHECK_OK(nomad_msg_copy((ProtobufCMessage **)&u,
+					&plan->deploymentupdates[i]->base, NULL));
+		CHECK(NMD_PB_APPEND(NULL, r->deploymentupdates,
+				    r->n_deploymentupdates, u));
+	}
 	CHECK_OK(nomad_state_txn_begin(p->s, ++p->index, &txn, &err));
 	if (nomad_state_plan_apply(txn, r, NULL, 0, &err))
 		nmd_test_fail(__FILE__, __LINE__, "apply: %s", err.message);
@@ -187,6 +197,134 @@ NMD_TEST(test_sched_state_source__schedules_through_the_store)
 	schedule(&p, src, "web", 9);
 	CHECK_INT(live_allocs(p.s, "web"), 6);
 	CHECK_INT(p.blocked, 2);
+
+	nomad_state_sched_source_free(src);
+	nomad_plan_result_free(p.result);
+	nomad_state_close(p.s);
+	th_free(c);
+}
+
+/* The live allocations' IDs of a job at `version` (or any, -1). */
+struct ids {
+	char v[16][NOMAD_UUID_LEN + 1];
+	const char *p[16];
+	size_t n;
+	long version;
+};
+
+static int collect_live(const ProtobufCMessage *obj, void *ud)
+{
+	const nomad_alloc *a = (const nomad_alloc *)obj;
+	struct ids *ids = ud;
+	if (a->desiredstatus == NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run &&
+	    (ids->version < 0 || (long)a->jobversion == ids->version) &&
+	    ids->n < 16) {
+		snprintf(ids->v[ids->n], sizeof(ids->v[0]), "%s", a->id);
+		ids->n++;
+	}
+	return 0;
+}
+
+static struct ids live_ids(nomad_state *s, long version)
+{
+	struct ids ids;
+	nomad_state_snap *snap;
+	memset(&ids, 0, sizeof(ids));
+	ids.version = version;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	CHECK_OK(nomad_state_allocs_by_job(snap, "default", "web", 0,
+					   collect_live, &ids, NULL));
+	nomad_state_snap_close(snap);
+	return ids;
+}
+
+static nomad_deployment *latest(nomad_state *s)
+{
+	nomad_state_snap *snap;
+	nomad_deployment *d = NULL;
+	CHECK_OK(nomad_state_snapshot(s, &snap, NULL));
+	CHECK_OK(nomad_state_deployment_latest(snap, "default", "web", &d));
+	nomad_state_snap_close(snap);
+	return d;
+}
+
+static void report_healthy(struct store_planner *p, const char *dep,
+			   long version)
+{
+	struct ids ids = live_ids(p->s, version);
+	nomad_state_txn *txn;
+	for (size_t i = 0; i < ids.n; i++)
+		ids.p[i] = ids.v[i]; /* into this copy */
+	CHECK_OK(nomad_state_txn_begin(p->s, ++p->index, &txn, NULL));
+	nomad_error err;
+	if (nomad_state_deployment_alloc_health(txn, dep, ids.p, ids.n, NULL, 0,
+						1, &err))
+		nmd_test_fail(__FILE__, __LINE__, "health: %s", err.message);
+	CHECK_OK(nomad_state_txn_commit(txn, NULL));
+}
+
+/* A canary deployment end to end through the store: created by the
+ * plan, its canary counted by the store, promoted through the store, the
+ * rollout paced by health the store records, and marked successful. */
+NMD_TEST(test_sched_state_source__canary_deployment_through_the_store)
+{
+	char path[512];
+	nomad_state_config cfg = NOMAD_STATE_CONFIG_INIT;
+	struct store_planner p = {0};
+	nomad_state_sched_source *src;
+	struct th_cluster *c = th_new();
+	nomad_deployment *d;
+	nomad_job *j;
+	snprintf(path, sizeof(path), "%s/state.db", nmd_test_tmpdir());
+	cfg.path = path;
+	CHECK_OK(nomad_state_open(&p.s, &cfg, NULL));
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i);
+		put_node(&p, th_add_node(c, name, "dc1", 4000, 4096, 10000));
+	}
+	CHECK_OK(nomad_state_sched_source_new(p.s, &src, NULL));
+	j = th_job("web", 2, 100, 128);
+	th_update(j, 1, 1, false);
+	put_job(&p, j);
+	nomad_job_free(j);
+	schedule(&p, src, "web", 1);
+	d = latest(p.s);
+	CHECK(d != NULL);
+	CHECK_INT(d->status, NOMAD__DEPLOYMENT__STATUS_KIND__running);
+	report_healthy(&p, d->id, 0);
+	nomad_deployment_free(d);
+
+	/* A destructive change: one canary, counted by the store. */
+	j = th_job("web", 2, 200, 128);
+	th_update(j, 1, 1, false);
+	put_job(&p, j);
+	nomad_job_free(j);
+	schedule(&p, src, "web", 2);
+	d = latest(p.s);
+	CHECK_INT(d->jobversion, 1);
+	CHECK_INT(d->n_taskgroups, 1);
+	CHECK_INT(d->taskgroups[0]->value->n_placedcanaries, 1);
+	CHECK_INT(live_ids(p.s, 1).n, 1);
+	CHECK_INT(live_ids(p.s, 0).n, 2);
+	/* Healthy and promoted in the store: the rollout goes on. */
+	report_healthy(&p, d->id, 1);
+	{
+		nomad_state_txn *txn;
+		CHECK_OK(nomad_state_txn_begin(p.s, ++p.index, &txn, NULL));
+		CHECK_OK(nomad_state_deployment_promote(txn, d->id, NULL, 0, true,
+							NULL, NULL));
+		CHECK_OK(nomad_state_txn_commit(txn, NULL));
+	}
+	schedule(&p, src, "web", 3);
+	CHECK_INT(live_ids(p.s, 1).n, 2);
+	CHECK_INT(live_ids(p.s, 0).n, 0);
+	report_healthy(&p, d->id, 1);
+	schedule(&p, src, "web", 4);
+	nomad_deployment_free(d);
+	d = latest(p.s);
+	CHECK_INT(d->status, NOMAD__DEPLOYMENT__STATUS_KIND__successful);
+	nomad_deployment_free(d);
 
 	nomad_state_sched_source_free(src);
 	nomad_plan_result_free(p.result);
