@@ -764,14 +764,21 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	nomad_err rc = NOMAD_OK;
 	nmd_sched_ask(tg, &ask);
 	st->spread = w->n_place ? nmd_spread_new(e, tgi, as, n) : NULL;
+	bool group_failed = false;
 	for (size_t i = 0; i < w->n_place && rc >= 0; i++) {
 		const struct want *p = &w->place[i];
-		Nomad__AllocationMetric *m =
-			nmd_pb_new(&nomad__allocation_metric__descriptor, PA);
+		Nomad__AllocationMetric *m;
 		struct nmd_choice c;
 		char name[512];
 		bool found;
-		if (!m)
+		if (group_failed) {
+			/* Once a group did not fit, the rest of its placements
+			 * only count as CoalescedFailures, as in Nomad: the
+			 * cluster has not changed since. */
+			rc = nmd_sched_plan_failed(e, tg->name, NULL, err);
+			continue;
+		}
+		if (!(m = nmd_pb_new(&nomad__allocation_metric__descriptor, PA)))
 			return nmd_sched_oom(err);
 		snprintf(name, sizeof(name), "%s.%s[%ld]", e->job->id, tg->name,
 			 p->index);
@@ -792,6 +799,7 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			if (p->stop_why)
 				nmd_sched_plan_unstop(e, p->previous);
 			rc = nmd_sched_plan_failed(e, tg->name, m, err);
+			group_failed = true;
 		} else if ((rc = nmd_sched_plan_place(e, tgi, name, &c, &ask, m,
 						      p->previous, err)) >= 0) {
 			nomad_alloc *a = e->last_placed;

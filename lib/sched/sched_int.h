@@ -272,7 +272,8 @@ Nomad__DesiredUpdates *nmd_sched_desired(struct nmd_eval_ctx *e, size_t tgi);
 /* Attach the counters to the plan as its Annotations (a dry run's). */
 nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err);
 
-/* Record a group's failed placement (the first metric is kept). */
+/* Record a group's failed placement: the first metric is kept, and
+ * later ones count as CoalescedFailures (`metric` may then be NULL). */
 nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 				Nomad__AllocationMetric *metric,
 				nomad_error *err);

@@ -553,3 +553,23 @@ NMD_TEST(test_sched_generic__annotations_for_a_dry_run)
 	CHECK(c->plans[2]->annotations == NULL);
 	th_free(c);
 }
+
+/* Once a group does not fit, its other placements are counted, not
+ * searched for again (CoalescedFailures), and all of them are queued. */
+NMD_TEST(test_sched_generic__failures_coalesce)
+{
+	struct th_cluster *c = cluster(2, 1000, 8192);
+	const nomad_eval *done;
+	const Nomad__AllocationMetric *m;
+	th_register(c, th_job("web", 6, 400, 100));
+	run_ok(c, "web", 1);
+	CHECK_INT(th_running(c, "web"), 4);
+	done = th_last_update(c);
+	m = failed_metric(done, "web");
+	CHECK(m != NULL);
+	CHECK_INT(m->coalescedfailures, 1);
+	CHECK_INT(m->nodesevaluated, 2);
+	CHECK_INT(int_entry(done->queuedallocations, done->n_queuedallocations,
+			    "web"), 2);
+	th_free(c);
+}
