@@ -123,6 +123,23 @@ enum bucket nmd_rec_classify(struct group *g, const struct ralloc *r)
 	return B_LOST;
 }
 
+/* Record on plan update `u` that its ClientStatus became `value` now
+ * (Nomad's AppendState). */
+static bool client_state(struct nmd_eval_ctx *e, nomad_alloc *u,
+			 const char *value)
+{
+	Nomad__AllocState *st = nmd_pb_new(&nomad__alloc_state__descriptor, PA);
+	if (!st || !(st->time = nmd_pb_new(&nomad__timestamp__descriptor, PA)) ||
+	    !nmd_pb_set_string(PA, &st->field, STATE_CLIENT_STATUS) ||
+	    !nmd_pb_set_string(PA, &st->value, value) ||
+	    !NMD_PB_APPEND(PA, u->allocstates, u->n_allocstates, st))
+		return false;
+	st->time->has_seconds = st->time->has_nanos = 1;
+	st->time->seconds = e->now / 1000000000LL;
+	st->time->nanos = (int32_t)(e->now % 1000000000LL);
+	return true;
+}
+
 /* The disconnect's plan update: the allocation goes unknown, with a
  * follow-up evaluation when lost_after runs out. */
 static nomad_err mark_unknown(struct group *g, const nomad_alloc *a,
@@ -132,18 +149,10 @@ static nomad_err mark_unknown(struct group *g, const nomad_alloc *a,
 	nomad_eval *f = nmd_sched_followup_eval(e, e->now + lost_after(g->tg),
 						"max-disconnect-timeout");
 	nomad_alloc *u = nmd_sched_plan_update(e, a);
-	Nomad__AllocState *st = nmd_pb_new(&nomad__alloc_state__descriptor, PA);
-	if (!f || !u || !st ||
-	    !(st->time = nmd_pb_new(&nomad__timestamp__descriptor, PA)) ||
-	    !nmd_pb_set_string(PA, &st->field, STATE_CLIENT_STATUS) ||
-	    !nmd_pb_set_string(PA, &st->value, "unknown") ||
-	    !NMD_PB_APPEND(PA, u->allocstates, u->n_allocstates, st) ||
+	if (!f || !u || !client_state(e, u, "unknown") ||
 	    !nmd_pb_set_string(PA, &u->clientdescription, WHY_UNKNOWN) ||
 	    !nmd_pb_set_string(PA, &u->followupevalid, f->id))
 		return nmd_sched_oom(err);
-	st->time->has_seconds = st->time->has_nanos = 1;
-	st->time->seconds = e->now / 1000000000LL;
-	st->time->nanos = (int32_t)(e->now % 1000000000LL);
 	u->has_clientstatus = 1;
 	u->clientstatus = CS(unknown);
 	NMD_DESIRED(e, g->tgi, disconnect);
@@ -215,16 +224,8 @@ static nomad_err mark_reconnected(struct group *g, const nomad_alloc *a,
 {
 	struct nmd_eval_ctx *e = g->e;
 	nomad_alloc *u = nmd_sched_plan_update(e, a);
-	Nomad__AllocState *st = nmd_pb_new(&nomad__alloc_state__descriptor, PA);
-	if (!u || !st ||
-	    !(st->time = nmd_pb_new(&nomad__timestamp__descriptor, PA)) ||
-	    !nmd_pb_set_string(PA, &st->field, STATE_CLIENT_STATUS) ||
-	    !nmd_pb_set_string(PA, &st->value, "running") ||
-	    !NMD_PB_APPEND(PA, u->allocstates, u->n_allocstates, st))
+	if (!u || !client_state(e, u, "running"))
 		return nmd_sched_oom(err);
-	st->time->has_seconds = st->time->has_nanos = 1;
-	st->time->seconds = e->now / 1000000000LL;
-	st->time->nanos = (int32_t)(e->now % 1000000000LL);
 	NMD_DESIRED(e, g->tgi, reconnect);
 	return NOMAD_OK;
 }
