@@ -77,9 +77,10 @@ typedef struct nomad_sched_node {
  * below the placing job's priority are evicted), job_type (the type of
  * the `preemption` evaluation created for their job) and
  * migrate_max_parallel (preempting more of one group than that is
- * penalised). Device placement reads device_ids, the device instances
- * the allocation was given (its AllocatedResources), so that no
- * instance is handed out twice.
+ * penalised); it reads them only when the evaluated job's type may
+ * preempt, so a host may leave them 0 otherwise. Device placement reads
+ * device_ids, the device instances the allocation was given (its
+ * AllocatedResources), so that no instance is handed out twice.
  */
 typedef struct nomad_sched_usage {
 	const char *alloc_id;

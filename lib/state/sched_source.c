@@ -16,6 +16,9 @@
  * jobs kept across evaluations until the jobs table changes (so a job is
  * decoded once, not once per allocation); and, on nodes with devices
  * only, the device instances each allocation holds, from the snapshot.
+ * The scheduler reads the job facts only to preempt, so they are filled
+ * only when the configuration lets the evaluated job's type preempt:
+ * other evaluations pay nothing for them.
  */
 #include <string.h>
 
@@ -58,6 +61,7 @@ struct nomad_state_sched_source {
 	size_t n_versions, cap_versions;
 	nomad_deployment *deployment;
 	nomad_scheduler_config *config;
+	bool config_read;            /* config is this begin()'s */
 	uint64_t nodes_index;        /* the nodes table when last listed */
 
 	struct job_info **jobs;      /* open addressing; NULL slots empty */
@@ -101,6 +105,7 @@ static void drop_evaluation(nomad_state_sched_source *src)
 	src->deployment = NULL;
 	nomad_scheduler_config_free(src->config);
 	src->config = NULL;
+	src->config_read = false;
 }
 
 static void job_info_free(const nomad_allocator *a, struct job_info *j)
@@ -482,9 +487,49 @@ static const struct job_info *job_info(nomad_state_sched_source *src,
 	return src->jobs[k];
 }
 
+static nomad_err read_config(nomad_state_sched_source *src)
+{
+	nomad_err rc;
+	if (src->config_read)
+		return NOMAD_OK;
+	rc = nomad_state_scheduler_config_get(src->snap, &src->config);
+	if (rc < 0 && rc != NOMAD_ENOTFOUND)
+		return rc;
+	src->config_read = true;
+	return NOMAD_OK;
+}
+
+/* Whether the evaluated job may preempt (PreemptionConfig by its type;
+ * Nomad's defaults without one: system jobs only). */
+static bool may_preempt(nomad_state_sched_source *src)
+{
+	const Nomad__PreemptionConfig *p;
+	int type;
+	if (!src->job || read_config(src) < 0)
+		return false;
+	type = src->job->has_type ? (int)src->job->type : 0;
+	p = src->config ? src->config->preemptionconfig : NULL;
+	if (!p)
+		return type == NOMAD__JOB_TYPE__system;
+	switch (type) {
+	case NOMAD__JOB_TYPE__system:
+		return p->systemschedulerenabled;
+	case NOMAD__JOB_TYPE__sysbatch:
+		return p->sysbatchschedulerenabled;
+	case NOMAD__JOB_TYPE__batch:
+		return p->batchschedulerenabled;
+	case NOMAD__JOB_TYPE__service:
+		return p->serviceschedulerenabled;
+	default:
+		return false;
+	}
+}
+
 static bool fill_jobs(nomad_state_sched_source *src, nomad_sched_usage *u,
 		      size_t n)
 {
+	if (!may_preempt(src))
+		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct job_info *j = job_info(src, u[i].ns, u[i].job_id);
 		if (!j)
@@ -677,12 +722,9 @@ static nomad_err op_latest_deployment(void *ud, const char *ns,
 static nomad_err op_config(void *ud, const nomad_scheduler_config **out)
 {
 	nomad_state_sched_source *src = ud;
-	nomad_err rc;
-	nomad_scheduler_config_free(src->config);
-	src->config = NULL;
-	rc = nomad_state_scheduler_config_get(src->snap, &src->config);
+	nomad_err rc = read_config(src);
 	*out = src->config;
-	return rc == NOMAD_ENOTFOUND ? NOMAD_OK : rc;
+	return rc;
 }
 
 static const nomad_sched_state_ops ops = {
