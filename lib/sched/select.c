@@ -169,6 +169,7 @@ nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	const nomad_job *job = e->job;
 	const nomad_scheduler_config *cfg = NULL;
 	uint32_t count = 0;
+	nomad_err rc;
 	memset(st, 0, sizeof(*st));
 	st->e = e;
 	if (!(st->cands = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
@@ -197,7 +198,9 @@ nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	st->preempt = nmd_preempt_enabled(cfg, e->eval->has_type
 						       ? (int)e->eval->type
 						       : (int)job->type);
-	return nmd_props_init(e, err);
+	if ((rc = nmd_props_init(e, err)) < 0)
+		nmd_sched_stack_free(st); /* the caller frees only a stack it got */
+	return rc;
 }
 
 void nmd_sched_stack_free(struct nmd_stack *st)
