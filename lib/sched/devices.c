@@ -490,6 +490,22 @@ void nmd_devices_release_alloc(struct nmd_snode *sn, const char *alloc_id)
 			nmd_devices_release(sn, u);
 }
 
+void nmd_devices_hold_alloc(struct nmd_snode *sn, const char *alloc_id)
+{
+	for (size_t u = 0; sn->dev && alloc_id && u < sn->n_usage; u++) {
+		if (!sn->usage[u]->alloc_id ||
+		    strcmp(sn->usage[u]->alloc_id, alloc_id))
+			continue;
+		for (size_t k = 0; k < sn->usage[u]->n_device_ids; k++) {
+			size_t g, i;
+			if (find_instance(sn->dev, sn->usage[u]->device_ids[k], &g,
+					  &i) &&
+			    sn->dev->g[g].holder[i] == DEV_FREE)
+				sn->dev->g[g].holder[i] = (int32_t)u;
+		}
+	}
+}
+
 /* ---- assigning instances ---------------------------------------------- */
 
 static bool picked(const struct nmd_choice *c, size_t g, size_t i)

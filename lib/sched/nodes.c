@@ -282,3 +282,14 @@ void nmd_sched_stop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 	if (e->props && e->job)
 		nmd_props_count(e, sn, (int)group_index(e, a->taskgroup), -1);
 }
+
+void nmd_sched_unstop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			     const nomad_alloc *a)
+{
+	if (nmd_sched_server_terminal(a) || nmd_sched_client_terminal(a))
+		return;
+	if (sn->dev)
+		nmd_devices_hold_alloc(sn, a->id);
+	if (e->props && e->job)
+		nmd_props_count(e, sn, (int)group_index(e, a->taskgroup), 1);
+}

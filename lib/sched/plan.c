@@ -346,6 +346,7 @@ void nmd_sched_plan_unstop(struct nmd_eval_ctx *e, const nomad_alloc *a)
 	/* Cannot fail: the node held it a moment ago. */
 	(void)nmd_sched_node_add(e, sn, &ask, ports, n_ports,
 				 (size_t)group_of(e, a->taskgroup));
+	nmd_sched_unstop_extras(e, sn, a);
 }
 
 bool nmd_sched_stopping(const struct nmd_eval_ctx *e, const nomad_alloc *a)

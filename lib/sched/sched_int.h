@@ -345,6 +345,9 @@ bool nmd_sched_place_extras(struct nmd_eval_ctx *e, size_t tgi,
  * are free and it no longer counts for distinct_property. */
 void nmd_sched_stop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 			   const nomad_alloc *a);
+/* The plan takes that stop back (plan.c calls it): `a` holds them again. */
+void nmd_sched_unstop_extras(struct nmd_eval_ctx *e, struct nmd_snode *sn,
+			     const nomad_alloc *a);
 
 /* ---- distinct_property (property.c) ----------------------------------- */
 
@@ -399,6 +402,8 @@ bool nmd_devices_place(struct nmd_eval_ctx *e, const struct nmd_choice *c,
  * by allocation `alloc_id`. */
 void nmd_devices_release(struct nmd_snode *sn, size_t usage_index);
 void nmd_devices_release_alloc(struct nmd_snode *sn, const char *alloc_id);
+/* Allocation `alloc_id` holds its instances again (a stop taken back). */
+void nmd_devices_hold_alloc(struct nmd_snode *sn, const char *alloc_id);
 
 /* ---- preemption (preempt.c) -------------------------------------------- */
 

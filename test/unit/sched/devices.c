@@ -458,3 +458,39 @@ NMD_TEST(test_sched_devices__no_instance_is_given_twice)
 		th_free(c);
 	}
 }
+
+NMD_TEST(test_sched_devices__failed_replacement_keeps_its_instance)
+{
+	/* Group a holds the node's one GPU; its new version fits nowhere,
+	 * so its stop is taken back, and group b, new, must not get the
+	 * instance a still holds. */
+	struct th_cluster *c = th_new();
+	nomad_node *n = th_add_node(c, "gpu", "dc1", 4000, 8192, 100000);
+	nomad_job *j = gpu_job("j", 1, "gpu", 1);
+	nomad_task_group *b = NULL;
+	const Nomad__AllocationMetric *m;
+	th_add_devices(n, "nvidia", "gpu", "l4", 1);
+	th_node_changed(c, n);
+	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
+	th_register(c, j);
+	run_ok(c, "j", 16);
+	CHECK_INT(th_running(c, "j"), 1);
+	j = gpu_job("j", 1, "gpu", 1);
+	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
+	j->taskgroups[0]->tasks[0]->resources->cpu = 5000;
+	CHECK_OK(nomad_msg_copy((ProtobufCMessage **)&b,
+				&j->taskgroups[0]->base, NULL));
+	CHECK(nmd_pb_set_string(NULL, &b->name, "b"));
+	b->tasks[0]->resources->cpu = 100;
+	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, b));
+	th_register(c, j);
+	run_ok(c, "j", 17);
+	CHECK(th_alloc_named(c, "j.a[0]") != NULL);
+	CHECK(th_alloc_named(c, "j.b[0]") == NULL);
+	check_unique(c);
+	m = failed_metric(c, "b");
+	CHECK(m != NULL);
+	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+			    "devices: no devices match request"), 1);
+	th_free(c);
+}

@@ -328,3 +328,30 @@ NMD_TEST(test_sched_distinct_property__system_job_replaced_in_place)
 	CHECK_INT(in_rack(c, "agent", NULL, "r1"), 1);
 	th_free(c);
 }
+
+NMD_TEST(test_sched_distinct_property__failed_replacement_keeps_its_value)
+{
+	/* Group a's new version fits nowhere, so its stop is taken back and
+	 * it keeps rack r0: group b, new, finds the rack used. */
+	struct th_cluster *c = racks(1);
+	nomad_job *j = job_level("app", 1, NULL);
+	const Nomad__AllocationMetric *m;
+	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
+	th_register(c, j);
+	run_ok(c, "app", 15);
+	CHECK_INT(th_running(c, "app"), 1);
+	j = job_level("app", 1, NULL);
+	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
+	add_group(j, "b", 1);
+	j->taskgroups[0]->tasks[0]->resources->cpu = 9000;
+	th_register(c, j);
+	run_ok(c, "app", 16);
+	CHECK(th_alloc_named(c, "app.a[0]") != NULL);
+	CHECK(th_alloc_named(c, "app.b[0]") == NULL);
+	m = failed_metric(c, "b");
+	CHECK(m != NULL);
+	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+			    "distinct_property: ${meta.rack}=r0 used by 1 allocs"),
+		  2);
+	th_free(c);
+}
