@@ -20,10 +20,11 @@
  *             absolute values, for the requests that have affinities,
  *             appended as "devices".
  *
- * Who holds each instance is kept per node (struct nmd_devstate): an
- * allocation from the host's usage (its device_ids), a placement of this
- * plan, or nobody. Stops and preemptions give instances back, so no
- * instance is ever handed to two allocations.
+ * Who holds each instance is kept per node (struct nmd_devstate), built
+ * the first time a placement asks that node for devices: an allocation
+ * from the host's usage (its device_ids), a placement of this plan, or
+ * nobody. Stops and preemptions give instances back (and a stop taken
+ * back takes them again), so no instance is handed to two allocations.
  *
  * Attributes are typed (plugins/shared/structs): int, float, string or
  * bool, numbers with an optional unit (MiB, GHz, mW, ...). Literal targets
@@ -435,12 +436,30 @@ static bool find_instance(const struct nmd_devstate *ds, const char *id,
 	return false;
 }
 
+/* Whether the plan already gives back what usage entry `u` holds: it
+ * preempts it, or stops it (an allocation of the evaluated job). */
+static bool let_go(struct nmd_eval_ctx *e, const struct nmd_snode *sn,
+		   const nomad_sched_usage *u)
+{
+	for (size_t i = 0; i < sn->n_preempted; i++)
+		if (sn->preempted[i] == u)
+			return true;
+	if (!u->job_id || !e->job || !e->job->id || strcmp(u->job_id, e->job->id))
+		return false;
+	for (size_t i = 0; i < e->n_allocs; i++)
+		if (e->allocs[i]->id && u->alloc_id &&
+		    !strcmp(e->allocs[i]->id, u->alloc_id))
+			return nmd_sched_stopping(e, e->allocs[i]);
+	return false;
+}
+
 nomad_err nmd_devices_load(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 			   nomad_error *err)
 {
 	Nomad__NodeDeviceResource *const *ds;
 	size_t n = node_groups(sn->n->node, &ds);
 	struct nmd_devstate *st;
+	sn->dev_loaded = true;
 	if (!n)
 		return NOMAD_OK;
 	if (!(st = nmd_arena_alloc(e->arena, sizeof(*st))) ||
@@ -461,13 +480,16 @@ nomad_err nmd_devices_load(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 						ds[g]->instances[i]->id
 					? DEV_FREE : DEV_UNHEALTHY;
 	}
-	for (size_t u = 0; u < sn->n_usage; u++)
+	for (size_t u = 0; u < sn->n_usage; u++) {
+		if (!sn->usage[u]->n_device_ids || let_go(e, sn, sn->usage[u]))
+			continue;
 		for (size_t k = 0; k < sn->usage[u]->n_device_ids; k++) {
 			size_t g, i;
 			if (find_instance(st, sn->usage[u]->device_ids[k], &g, &i) &&
 			    st->g[g].holder[i] == DEV_FREE)
 				st->g[g].holder[i] = (int32_t)u;
 		}
+	}
 	sn->dev = st;
 	return NOMAD_OK;
 oom:

@@ -206,10 +206,6 @@ nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 	/* Kept for preemption and devices, which need them one by one. */
 	sn->usage = u;
 	sn->n_usage = n;
-	if (sn->n->node && sn->n->node->noderesources &&
-	    sn->n->node->noderesources->n_devices &&
-	    (rc = nmd_devices_load(e, sn, err)) < 0)
-		return rc;
 	sn->loaded = true;
 	return NOMAD_OK;
 }

@@ -40,6 +40,7 @@ struct nmd_ask {
 struct nmd_snode {
 	const nomad_sched_node *n;
 	bool loaded;
+	bool dev_loaded;                 /* dev built (NULL: no devices) */
 	int64_t cpu, mem, disk;          /* in use */
 	uint16_t *ports;                 /* in use, sorted */
 	size_t n_ports, cap_ports;
@@ -385,7 +386,9 @@ size_t nmd_devices_count(const nomad_task_group *tg);
  * what other allocations hold is the fit's business). */
 bool nmd_devices_feasible(struct nmd_eval_ctx *e, const nomad_task_group *tg,
 			  const nomad_node *node);
-/* Build sn->dev from the node's devices and its usage's device_ids. */
+/* Build sn->dev from the node's devices and its usage's device_ids, the
+ * first time a placement asks the node for devices (the usage is read);
+ * what the plan stops or preempts there is free. */
 nomad_err nmd_devices_load(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 			   nomad_error *err);
 /* Instances for every device request of group `tgi` on `sn` into c

@@ -633,7 +633,9 @@ static nomad_err try_node(struct nmd_stack *st, struct nmd_snode *sn,
 	if (!job_feasible(st, sn, m) || !group_feasible(st, sn, tgi, m) ||
 	    !node_feasible(st, sn, tgi, ask, m, err, &rc))
 		return rc;
-	if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
+	if ((rc = nmd_sched_node_usage(e, sn, err)) < 0 ||
+	    (ask->n_devices && !sn->dev_loaded &&
+	     (rc = nmd_devices_load(e, sn, err)) < 0))
 		return rc;
 	if (!fits(st, sn, tgi, ask, c, m))
 		return NOMAD_OK;

@@ -63,6 +63,7 @@ struct nomad_state_sched_source {
 	nomad_scheduler_config *config;
 	bool config_read;            /* config is this begin()'s */
 	uint64_t nodes_index;        /* the nodes table when last listed */
+	size_t n_device_nodes;       /* nodes in the list with devices */
 
 	struct job_info **jobs;      /* open addressing; NULL slots empty */
 	size_t n_jobs, cap_jobs;
@@ -240,6 +241,8 @@ static int take_node(const nomad_state_view_node *v, void *ud)
 		src->nodes = grown;
 		src->cap_nodes = cap;
 	}
+	if (copy->noderesources && copy->noderesources->n_devices)
+		src->n_device_nodes++;
 	n = &src->nodes[src->n_nodes++];
 	*n = (nomad_sched_node){
 		.node = copy,
@@ -304,7 +307,7 @@ static nomad_err op_begin(void *ud, uint64_t *index)
 		return NOMAD_OK;
 	src->nodes_index = nomad_state_snap_table_index(src->snap,
 							NOMAD_TABLE_NODES);
-	src->n_nodes = 0;
+	src->n_nodes = src->n_device_nodes = 0;
 	rc = nomad_state_view_nodes(src->s, take_node, &w, NULL);
 	if (w.oom)
 		return NOMAD_ENOMEM;
@@ -528,7 +531,7 @@ static bool may_preempt(nomad_state_sched_source *src)
 static bool fill_jobs(nomad_state_sched_source *src, nomad_sched_usage *u,
 		      size_t n)
 {
-	if (!may_preempt(src))
+	if (!n || !may_preempt(src))
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct job_info *j = job_info(src, u[i].ns, u[i].job_id);
@@ -590,12 +593,16 @@ static nomad_err fill_devices(nomad_state_sched_source *src,
 			      size_t n)
 {
 	struct device_walk w = {src, u, n};
-	bool found;
-	size_t at = cache_find(src, node_id, &found);
-	const nomad_node *node = found ? src->cache[at].node : NULL;
+	const nomad_node *node = NULL;
 	nomad_err rc;
-	if (!n || !node || !node->noderesources ||
-	    !node->noderesources->n_devices)
+	bool found;
+	size_t at;
+	/* Most clusters have no devices: no lookup per node for them. */
+	if (!n || !src->n_device_nodes)
+		return NOMAD_OK;
+	at = cache_find(src, node_id, &found);
+	node = found ? src->cache[at].node : NULL;
+	if (!node || !node->noderesources || !node->noderesources->n_devices)
 		return NOMAD_OK;
 	rc = nomad_state_allocs_by_node(src->snap, node_id, 0, take_devices, &w,
 					NULL);
