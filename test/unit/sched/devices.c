@@ -8,6 +8,7 @@
  * ever given to two allocations.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
@@ -359,50 +360,48 @@ static uint64_t next(uint64_t *s)
 	return *s;
 }
 
-/* Over every live allocation: no (node, instance) twice, and no more
- * instances than healthy ones on the node. */
-static void check_unique(struct th_cluster *c)
+/* Every (node, instance) live allocations hold, with repeats. */
+struct held {
+	const char *node, *id;
+};
+
+static size_t collect(struct th_cluster *c, struct held *out, size_t cap)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < c->n_allocs; i++) {
 		const nomad_alloc *a = c->allocs[i];
 		const Nomad__AllocatedResources *ar = a->allocatedresources;
 		if (a->desiredstatus != NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run)
 			continue;
-		for (size_t t = 0; ar && t < ar->n_tasks; t++)
-			for (size_t d = 0; d < ar->tasks[t]->value->n_devices; d++) {
-				const Nomad__AllocatedDeviceResource *r =
-					ar->tasks[t]->value->devices[d];
-				for (size_t k = 0; k < r->n_deviceids; k++) {
-					size_t seen = 0;
-					for (size_t i2 = 0; i2 < c->n_allocs; i2++) {
-						const nomad_alloc *b = c->allocs[i2];
-						const Nomad__AllocatedResources *br =
-							b->allocatedresources;
-						if (b->desiredstatus !=
-							    NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run ||
-						    strcmp(b->nodeid, a->nodeid))
-							continue;
-						for (size_t t2 = 0; br && t2 < br->n_tasks; t2++)
-							for (size_t d2 = 0;
-							     d2 < br->tasks[t2]->value->n_devices; d2++) {
-								const Nomad__AllocatedDeviceResource *q =
-									br->tasks[t2]->value->devices[d2];
-								for (size_t k2 = 0; k2 < q->n_deviceids; k2++)
-									seen += !strcmp(q->deviceids[k2],
-											r->deviceids[k]);
-							}
-					}
-					if (seen != 1)
-						nmd_test_fail(__FILE__, __LINE__,
-							      "instance %s held %zu times",
-							      r->deviceids[k], seen);
-					/* An instance of this node, and healthy. */
-					CHECK(strncmp(r->deviceids[k],
-						      node_name(c, a->nodeid),
-						      strlen(node_name(c, a->nodeid))) == 0);
+		for (size_t t = 0; ar && t < ar->n_tasks; t++) {
+			const Nomad__AllocatedTaskResources *tr = ar->tasks[t]->value;
+			for (size_t d = 0; d < tr->n_devices; d++)
+				for (size_t k = 0; k < tr->devices[d]->n_deviceids; k++) {
+					CHECK(n < cap);
+					out[n].node = a->nodeid;
+					out[n++].id = tr->devices[d]->deviceids[k];
 				}
-			}
+		}
 	}
+	return n;
+}
+
+/* No (node, instance) held twice, and each an instance of its node. */
+static void check_unique(struct th_cluster *c)
+{
+	struct held *h = calloc(4096, sizeof(*h));
+	size_t n;
+	CHECK(h != NULL);
+	n = collect(c, h, 4096);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = node_name(c, h[i].node);
+		CHECK(strncmp(h[i].id, name, strlen(name)) == 0);
+		for (size_t k = i + 1; k < n; k++)
+			if (!strcmp(h[i].node, h[k].node) && !strcmp(h[i].id, h[k].id))
+				nmd_test_fail(__FILE__, __LINE__,
+					      "instance %s held twice", h[i].id);
+	}
+	free(h);
 }
 
 NMD_TEST(test_sched_devices__no_instance_is_given_twice)
