@@ -789,8 +789,10 @@ static nomad_err place_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 							     err)) < 0)
 			return rc;
 		st->penalty = p->reschedule ? p->previous : NULL;
+		st->alloc_name = name; /* per_alloc host volumes */
 		rc = nmd_sched_select(st, tgi, &ask, m, &c, &found, err);
 		st->penalty = NULL;
+		st->alloc_name = NULL;
 		if (rc < 0)
 			break;
 		m->has_nodesinpool = 1;

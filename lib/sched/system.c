@@ -47,7 +47,10 @@ static nomad_err place_on(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	nomad_err rc;
 	if (!m)
 		return oom(err);
-	if ((rc = nmd_sched_select_node(st, sn, tgi, ask, m, &c, &found, err)) < 0)
+	st->alloc_name = name; /* per_alloc host volumes */
+	rc = nmd_sched_select_node(st, sn, tgi, ask, m, &c, &found, err);
+	st->alloc_name = NULL;
+	if (rc < 0)
 		return rc;
 	m->has_nodesinpool = 1;
 	m->nodesinpool = (int32_t)st->n_cands;

@@ -199,3 +199,23 @@ NMD_TEST(test_sched_feasible_volumes__checker_per_alloc_and_types)
 	nomad_msg_free(&tg->base, NULL);
 	nomad_node_free(n);
 }
+
+/* per_alloc through the scheduler: web[i] goes where "data[i]" is. */
+NMD_TEST(test_sched_feasible_volumes__per_alloc_placements)
+{
+	struct th_cluster *c = th_new();
+	nomad_node *n0 = th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+	nomad_node *n1 = th_add_node(c, "n1", "dc1", 4000, 4096, 10000);
+	nomad_job *j = th_job("web", 2, 100, 64);
+	th_add_host_volume(n0, "data[1]", false);
+	th_add_host_volume(n1, "data[0]", false);
+	th_node_changed(c, n0);
+	th_node_changed(c, n1);
+	th_ask_host_volume(j->taskgroups[0], "d", "data", false, true);
+	th_register(c, j);
+	run_ok(c, "web", 1);
+	CHECK_INT(th_running(c, "web"), 2);
+	CHECK_STR(th_alloc_named(c, "web.web[0]")->nodeid, n1->id);
+	CHECK_STR(th_alloc_named(c, "web.web[1]")->nodeid, n0->id);
+	th_free(c);
+}
