@@ -100,7 +100,9 @@ typedef struct nomad_sched_usage {
 	size_t n_device_ids;
 } nomad_sched_usage;
 
-#define NOMAD_SCHED_STATE_OPS_VERSION 1
+/** 2: nomad_sched_usage gained job_type, migrate_max_parallel and
+ *  device_ids; a host built against version 1 is refused. */
+#define NOMAD_SCHED_STATE_OPS_VERSION 2
 
 /**
  * The cluster, as the host provides it. Every op returns NOMAD_OK or an
@@ -210,9 +212,17 @@ typedef struct nomad_sched_input {
 /**
  * Process one evaluation: reconcile the job's allocations against its
  * specification, place what is missing, submit plans (retrying on a
- * partial commit up to Nomad's plan attempts), and report the outcome
+ * partial commit up to Nomad's plan attempts, counted afresh whenever a
+ * plan commits something), and report the outcome
  * through the planner ops. The scheduler is chosen by the evaluation's
  * Type (service and batch: generic; system; sysbatch).
+ *
+ * The planner ops are called while this runs: `in->eval` (and what it
+ * points to) must stay valid and unchanged until it returns, even when a
+ * create_eval or reblock_eval is about that same evaluation. The outcome
+ * is reported once: update_eval with the evaluation's final status,
+ * except for a blocked evaluation that still cannot place everything,
+ * which goes back to waiting through reblock_eval alone.
  *
  * @return NOMAD_OK when the evaluation was processed, which includes
  *         placements that failed (they are reported, with the
