@@ -174,7 +174,7 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
 	nomad_alloc *a = nmd_pb_new(&nomad__allocation__descriptor, PA);
 	char id[NOMAD_UUID_LEN + 1];
-	uint16_t ports[64];
+	uint16_t ports[NMD_MAX_PORTS];
 	size_t n_ports = 0;
 	if (!list || !a)
 		goto fail;
@@ -207,9 +207,9 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 	e->last_placed = a;
 	if (!nmd_sched_place_extras(e, tgi, c, a))
 		goto fail;
-	for (size_t i = 0; i < ask->n_static && n_ports < 64; i++)
+	for (size_t i = 0; i < ask->n_static && n_ports < NMD_MAX_PORTS; i++)
 		ports[n_ports++] = (uint16_t)ask->static_ports[i]->value;
-	for (size_t i = 0; i < c->n_ports && n_ports < 64; i++)
+	for (size_t i = 0; i < c->n_ports && n_ports < NMD_MAX_PORTS; i++)
 		ports[n_ports++] = c->ports[i];
 	if (!nmd_sched_node_add(e, c->node, ask, ports, n_ports, tgi))
 		return oom(err);
@@ -331,7 +331,7 @@ void nmd_sched_plan_unstop(struct nmd_eval_ctx *e, const nomad_alloc *a)
 	Nomad__AllocationList *list =
 		nmd_sched_plan_list(e, sn, a->nodeid ? a->nodeid : "", true);
 	struct nmd_ask ask;
-	uint16_t ports[64];
+	uint16_t ports[NMD_MAX_PORTS];
 	size_t n_ports;
 	if (!list || !list->n_items ||
 	    strcmp(list->items[list->n_items - 1]->id, a->id))
@@ -342,7 +342,7 @@ void nmd_sched_plan_unstop(struct nmd_eval_ctx *e, const nomad_alloc *a)
 	if (!sn || nmd_sched_client_terminal(a) || nmd_sched_server_terminal(a))
 		return;
 	memset(&ask, 0, sizeof(ask));
-	held(a, &ask.cpu, &ask.mem, &ask.disk, ports, &n_ports, 64);
+	held(a, &ask.cpu, &ask.mem, &ask.disk, ports, &n_ports, NMD_MAX_PORTS);
 	/* Cannot fail: the node held it a moment ago. */
 	(void)nmd_sched_node_add(e, sn, &ask, ports, n_ports,
 				 (size_t)group_of(e, a->taskgroup));
@@ -384,11 +384,11 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	/* The node's usage holds only allocations still meant to run. */
 	if (sn && !nmd_sched_client_terminal(a) && !nmd_sched_server_terminal(a)) {
 		int64_t cpu, mem, disk;
-		uint16_t ports[64];
+		uint16_t ports[NMD_MAX_PORTS];
 		size_t n_ports;
 		if ((rc = nmd_sched_node_usage(e, sn, err)) < 0)
 			return rc;
-		held(a, &cpu, &mem, &disk, ports, &n_ports, 64);
+		held(a, &cpu, &mem, &disk, ports, &n_ports, NMD_MAX_PORTS);
 		nmd_sched_node_remove(e, sn, cpu, mem, disk, ports, n_ports,
 				      group_of(e, a->taskgroup));
 		nmd_sched_stop_extras(e, sn, a);

@@ -106,14 +106,22 @@ static bool taken(const uint16_t *used, size_t n_used, const uint16_t *chosen,
 bool nmd_ports_pick(const uint16_t *used, size_t n_used, int min, int max,
 		    size_t want, const nomad_rng *rng, uint16_t *out)
 {
-	size_t got = 0;
+	return nmd_ports_pick_more(used, n_used, min, max, 0, want, rng, out);
+}
+
+bool nmd_ports_pick_more(const uint16_t *used, size_t n_used, int min,
+			 int max, size_t have, size_t want, const nomad_rng *rng,
+			 uint16_t *out)
+{
+	size_t got = have;
 	uint64_t span;
+	want += have;
 	if (min < 1)
 		min = 1;
 	if (max > 65535)
 		max = 65535;
 	if (max < min)
-		return want == 0;
+		return want == have;
 	span = (uint64_t)(max - min + 1);
 	for (int probe = 0; probe < RANDOM_PROBES && got < want; probe++) {
 		uint16_t port = (uint16_t)(min + (int)nomad_rng_uniform(rng, span));

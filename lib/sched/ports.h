@@ -32,5 +32,13 @@ bool nmd_ports_contains(const uint16_t *ports, size_t n, uint16_t port);
  * False when fewer than `want` are free. */
 bool nmd_ports_pick(const uint16_t *used, size_t n_used, int min, int max,
 		    size_t want, const nomad_rng *rng, uint16_t *out);
+/* The same, with out[0, have) already taken (the group's own static
+ * ports): the `want` new ones go to out[have, have + want). */
+bool nmd_ports_pick_more(const uint16_t *used, size_t n_used, int min,
+			 int max, size_t have, size_t want, const nomad_rng *rng,
+			 uint16_t *out);
+
+/* The most ports, static and dynamic, one placement may ask for. */
+#define NMD_MAX_PORTS 128
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/ctx.h"
 #include "sched/constraint.h"
+#include "sched/ports.h"
 
 struct nomad_sched {
 	struct nmd_ctx ctx;
@@ -169,7 +170,7 @@ struct nmd_preempted {
 struct nmd_choice {
 	struct nmd_snode *node;
 	double score;
-	uint16_t ports[32];              /* the dynamic ports picked */
+	uint16_t ports[NMD_MAX_PORTS];   /* the dynamic ports picked */
 	size_t n_ports;
 	struct nmd_dev_pick *devs;       /* device instances, in the arena */
 	size_t n_devs, cap_devs;

@@ -73,9 +73,12 @@ static bool metric_inc(const nomad_allocator *pa, Nomad__IntEntry ***list,
 	return true;
 }
 
+/* ClassFiltered and ClassExhausted count by the node's class (its
+ * node_class, when it has one), as Nomad's metrics do. */
 static void filtered(const nomad_allocator *pa, Nomad__AllocationMetric *m,
-		     const char *class, const char *why)
+		     const struct nmd_snode *sn, const char *why)
 {
+	const char *class = sn->n->node_class;
 	m->has_nodesfiltered = 1;
 	m->nodesfiltered++;
 	if (class && *class)
@@ -85,8 +88,9 @@ static void filtered(const nomad_allocator *pa, Nomad__AllocationMetric *m,
 }
 
 static void exhausted(const nomad_allocator *pa, Nomad__AllocationMetric *m,
-		      const char *class, const char *dimension)
+		      const struct nmd_snode *sn, const char *dimension)
 {
+	const char *class = sn->n->node_class;
 	m->has_nodesexhausted = 1;
 	m->nodesexhausted++;
 	if (class && *class)
@@ -238,6 +242,10 @@ nomad_err nmd_sched_stack_eligibility(struct nmd_stack *st, nomad_error *err)
 
 /* ---- feasibility ------------------------------------------------------ */
 
+/* A node filtered because its computed class was, earlier in the
+ * evaluation (Nomad's ConstraintFiltered key for it). */
+#define WHY_CLASS_INELIGIBLE "computed class ineligible"
+
 static const char *class_of(const struct nmd_snode *sn)
 {
 	const char *c = sn->n->computed_class;
@@ -336,7 +344,7 @@ static bool job_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 	if (memo && memo->job_ok == CLASS_FEASIBLE)
 		return true;
 	if (memo && memo->job_ok == CLASS_INFEASIBLE) {
-		filtered(&st->e->plan_alloc, m, class, NULL);
+		filtered(&st->e->plan_alloc, m, sn, WHY_CLASS_INELIGIBLE);
 		return false;
 	}
 	bad = failed_constraint(e, sn->n->node, e->job->constraints,
@@ -344,9 +352,19 @@ static bool job_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 	if (memo && !e->escaped)
 		memo->job_ok = bad ? CLASS_INFEASIBLE : CLASS_FEASIBLE;
 	if (bad)
-		filtered(&st->e->plan_alloc, m, class,
+		filtered(&st->e->plan_alloc, m, sn,
 			 nmd_sched_constraint_string(bad, text, sizeof(text)));
 	return !bad;
+}
+
+/* Go's strconv.ParseBool, true side. */
+static bool parse_bool_true(const char *v)
+{
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	for (size_t i = 0; v && i < sizeof(yes) / sizeof(*yes); i++)
+		if (!strcmp(v, yes[i]))
+			return true;
+	return false;
 }
 
 static bool driver_ok(const nomad_node *node, const char *driver)
@@ -365,9 +383,7 @@ static bool driver_ok(const nomad_node *node, const char *driver)
 	for (size_t i = 0; node && i < node->n_attributes; i++)
 		if (node->attributes[i]->key &&
 		    !strcmp(node->attributes[i]->key, attr))
-			return node->attributes[i]->value &&
-			       (!strcmp(node->attributes[i]->value, "1") ||
-				!strcmp(node->attributes[i]->value, "true"));
+			return parse_bool_true(node->attributes[i]->value);
 	return false;
 }
 
@@ -391,15 +407,14 @@ static bool node_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 {
 	struct nmd_eval_ctx *e = st->e;
 	const nomad_task_group *tg = e->job->taskgroups[tgi];
-	const char *class = class_of(sn);
 	char why[512];
 	if (ask->n_devices && !nmd_devices_feasible(e, tg, sn->n->node)) {
-		filtered(&e->plan_alloc, m, class, NMD_WHY_DEVICES);
+		filtered(&e->plan_alloc, m, sn, NMD_WHY_DEVICES);
 		return false;
 	}
 	if (ask->host_volumes &&
 	    !nmd_volumes_feasible(tg, sn->n->node, st->alloc_name)) {
-		filtered(&e->plan_alloc, m, class, NMD_WHY_HOST_VOLUMES);
+		filtered(&e->plan_alloc, m, sn, NMD_WHY_HOST_VOLUMES);
 		return false;
 	}
 	if (has_distinct_hosts(e->job->constraints, e->job->n_constraints) ||
@@ -409,12 +424,12 @@ static bool node_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 		if ((*rc = nmd_sched_node_usage(e, sn, err)) < 0)
 			return false;
 		if (sn->job_count[job_level ? e->job->n_taskgroups : tgi]) {
-			filtered(&e->plan_alloc, m, class, "distinct_hosts");
+			filtered(&e->plan_alloc, m, sn, "distinct_hosts");
 			return false;
 		}
 	}
 	if (e->props && !nmd_props_allow(e, tgi, sn, why, sizeof(why))) {
-		filtered(&e->plan_alloc, m, class, why);
+		filtered(&e->plan_alloc, m, sn, why);
 		return false;
 	}
 	return true;
@@ -432,7 +447,7 @@ static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 	const char *why = NULL;
 	char text[512];
 	if (memo && memo->tg_ok[tgi] == CLASS_INFEASIBLE) {
-		filtered(&st->e->plan_alloc, m, class, NULL);
+		filtered(&st->e->plan_alloc, m, sn, WHY_CLASS_INELIGIBLE);
 		return false;
 	}
 	if (!memo || memo->tg_ok[tgi] != CLASS_FEASIBLE) {
@@ -451,7 +466,7 @@ static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 		if (memo && !e->escaped)
 			memo->tg_ok[tgi] = why ? CLASS_INFEASIBLE : CLASS_FEASIBLE;
 		if (why) {
-			filtered(&st->e->plan_alloc, m, class, why);
+			filtered(&st->e->plan_alloc, m, sn, why);
 			return false;
 		}
 	}
@@ -459,6 +474,38 @@ static bool group_feasible(struct nmd_stack *st, struct nmd_snode *sn,
 }
 
 /* ---- fit and rank --------------------------------------------------------- */
+
+/* Nomad's DimensionExhausted key for a static port the node holds:
+ * "network: reserved port collision <label>=<port>" (in the arena;
+ * only failures pay for it). */
+static const char *port_collision(struct nmd_eval_ctx *e, const Nomad__Port *p)
+{
+	const char *label = p->label ? p->label : "";
+	size_t len = strlen(label) + 64;
+	char *why = nmd_arena_alloc(e->arena, len);
+	if (!why)
+		return "network: reserved port collision";
+	snprintf(why, len, "network: reserved port collision %s=%d", label,
+		 (int)p->value);
+	return why;
+}
+
+static bool pick_dynamic(struct nmd_eval_ctx *e, const struct nmd_snode *sn,
+			 const struct nmd_ask *ask, struct nmd_choice *c)
+{
+	uint16_t all[NMD_MAX_PORTS];
+	if (!ask->n_static)
+		return nmd_ports_pick(sn->ports, sn->n_ports, sn->port_min,
+				      sn->port_max, c->n_ports, &e->rng, c->ports);
+	for (size_t i = 0; i < ask->n_static; i++)
+		all[i] = (uint16_t)ask->static_ports[i]->value;
+	if (!nmd_ports_pick_more(sn->ports, sn->n_ports, sn->port_min,
+				 sn->port_max, ask->n_static, c->n_ports, &e->rng,
+				 all))
+		return false;
+	memcpy(c->ports, all + ask->n_static, c->n_ports * sizeof(*c->ports));
+	return true;
+}
 
 /* Why the ask does not fit on the node (its DimensionExhausted key), or
  * NULL when it does, with the dynamic ports and device instances picked
@@ -479,16 +526,16 @@ static const char *misfit(struct nmd_stack *st, struct nmd_snode *sn,
 		uint16_t port = (uint16_t)ask->static_ports[i]->value;
 		if (nmd_ports_contains(sn->ports, sn->n_ports, port) &&
 		    !nmd_preempt_frees_port(pre, port))
-			return "network: reserved port collision";
+			return port_collision(e, ask->static_ports[i]);
 	}
-	/* Ports an eviction frees are not reused for dynamic ones: the
-	 * probe stays as it is for the common case, at the cost of a port
-	 * or two in the range. */
-	c->n_ports = ask->n_dynamic < sizeof(c->ports) / sizeof(*c->ports)
-			     ? ask->n_dynamic : sizeof(c->ports) / sizeof(*c->ports);
-	if (c->n_ports && !nmd_ports_pick(sn->ports, sn->n_ports, sn->port_min,
-					  sn->port_max, c->n_ports, &e->rng,
-					  c->ports))
+	if (ask->n_static + ask->n_dynamic > NMD_MAX_PORTS)
+		return "network: too many ports";
+	/* Dynamic ports avoid the node's and the group's own static ones.
+	 * Ports an eviction frees are not reused for dynamic ones: the probe
+	 * stays as it is for the common case, at the cost of a port or two
+	 * in the range. */
+	c->n_ports = ask->n_dynamic;
+	if (c->n_ports && !pick_dynamic(e, sn, ask, c))
 		return "network: dynamic port selection failed";
 	if (ask->n_devices)
 		return nmd_devices_assign(st, sn, tgi, c, false);
@@ -505,7 +552,7 @@ static bool fits(struct nmd_stack *st, struct nmd_snode *sn, size_t tgi,
 	if (why && st->preempt && nmd_preempt_find(st, sn, tgi, ask, c))
 		why = misfit(st, sn, tgi, ask, c);
 	if (why) {
-		exhausted(&st->e->plan_alloc, m, class_of(sn), why);
+		exhausted(&st->e->plan_alloc, m, sn, why);
 		return false;
 	}
 	return true;
@@ -584,10 +631,31 @@ static void keep_score(struct top_scores *t, const char *node_id,
 	t->best[at].final = final;
 }
 
+/* The kept scores, best first (ties by node ID), as Nomad lists them. */
+static void order_best_first(size_t *order, const struct top_scores *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		size_t k = i;
+		order[i] = i;
+		for (; k > 0; k--) {
+			const double a = t->best[order[k - 1]].final;
+			const double b = t->best[i].final;
+			if (a > b || (a == b && strcmp(t->best[order[k - 1]].node_id,
+						       t->best[i].node_id) < 0))
+				break;
+			order[k] = order[k - 1];
+		}
+		order[k] = i;
+	}
+}
+
 static bool write_scores(const nomad_allocator *pa, Nomad__AllocationMetric *m,
 			 const struct top_scores *t)
 {
-	for (size_t k = 0; k < t->n; k++) {
+	size_t order[MAX_SCORES];
+	order_best_first(order, t);
+	for (size_t o = 0; o < t->n; o++) {
+		size_t k = order[o];
 		Nomad__NodeScoreMeta *meta =
 			nmd_pb_new(&nomad__node_score_meta__descriptor, pa);
 		if (!meta || !nmd_pb_set_string(pa, &meta->nodeid,

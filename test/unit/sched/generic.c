@@ -342,7 +342,7 @@ NMD_TEST(test_sched_generic__static_and_dynamic_ports)
 		m = failed_metric(th_last_update(c), "web");
 		CHECK(m != NULL);
 		CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
-				    "network: reserved port collision"), 1);
+				    "network: reserved port collision db=8080"), 1);
 	}
 	th_free(c);
 }

@@ -414,7 +414,7 @@ NMD_TEST(test_sched_preempt__port_held_within_ten_fails)
 	m = failed_metric(c, "web");
 	CHECK(m != NULL);
 	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
-			    "network: reserved port collision"), 1);
+			    "network: reserved port collision http=8080"), 1);
 	th_free(c);
 }
 

@@ -820,3 +820,121 @@ NMD_TEST(test_sched_scenarios_feasibility__coalesced_failures)
 	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted, "cpu"), 1);
 	th_free(c);
 }
+
+/* ---- metrics keys and port choices, as Nomad has them ------------------ */
+
+/* ClassFiltered counts by the node's class, only for nodes with one; a
+ * node filtered through its computed class says so. */
+NMD_TEST(test_sched_scenarios_feasibility__class_metrics_by_node_class)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("win", 1, 100, 100);
+	const Nomad__AllocationMetric *m;
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		nomad_node *n;
+		snprintf(name, sizeof(name), "w%d", i);
+		n = th_add_node(c, name, "dc1", 4000, 4096, 10000);
+		th_set_attr(n, "kernel.name", "windows");
+		if (i < 2)
+			CHECK(nmd_pb_set_string(NULL, &n->nodeclass, "batch"));
+		th_node_changed(c, n);
+	}
+	constrain(j, JOB, "${attr.kernel.name}", "=", "linux");
+	th_register(c, j);
+	run_ok(c, "win");
+	m = failed_metric(th_last_update(c), "web");
+	CHECK(m != NULL);
+	CHECK_INT(m->nodesfiltered, 3);
+	CHECK_INT(entry(m->classfiltered, m->n_classfiltered, "batch"), 2);
+	CHECK_INT(m->n_classfiltered, 1);
+	/* The two "batch" nodes share a computed class: one check, one
+	 * class hit; the third is a class of its own. */
+	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+			"${attr.kernel.name} = linux"), 2);
+	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+			"computed class ineligible"), 1);
+	th_free(c);
+}
+
+/* A dynamic port never takes one of the group's own static ports, and
+ * many dynamic ports are all given. */
+NMD_TEST(test_sched_scenarios_feasibility__dynamic_ports_avoid_own_static)
+{
+	struct th_cluster *c = th_new();
+	nomad_node *n = th_add_node(c, "a", "dc1", 8000, 8192, 10000);
+	nomad_job *j = th_job("dyn", 1, 100, 100), *many = th_job("many", 1, 100, 100);
+	const Nomad__AllocatedSharedResources *sh;
+	n->noderesources->has_mindynamicport = n->noderesources->has_maxdynamicport = 1;
+	n->noderesources->mindynamicport = 20000;
+	n->noderesources->maxdynamicport = 20001;
+	th_node_changed(c, n);
+	static_port(j, "admin", 20000);
+	dynamic_port(j, "http");
+	th_register(c, j);
+	run_ok(c, "dyn");
+	CHECK_INT(th_running(c, "dyn"), 1);
+	CHECK_INT(port_of(c, "dyn.web[0]", "admin"), 20000);
+	CHECK_INT(port_of(c, "dyn.web[0]", "http"), 20001);
+	/* Forty dynamic ports, all distinct, on a wide range. */
+	n->noderesources->maxdynamicport = 32000;
+	th_node_changed(c, n);
+	for (int i = 0; i < 40; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "p%d", i);
+		dynamic_port(many, label);
+	}
+	th_register(c, many);
+	run_ok(c, "many");
+	sh = th_alloc_named(c, "many.web[0]")->allocatedresources->shared;
+	CHECK_INT(sh->n_ports, 40);
+	for (size_t i = 0; i < sh->n_ports; i++)
+		for (size_t k = i + 1; k < sh->n_ports; k++)
+			CHECK(sh->ports[i]->value != sh->ports[k]->value);
+	th_free(c);
+}
+
+/* Score metadata lists the best node first. */
+NMD_TEST(test_sched_scenarios_feasibility__scores_best_first)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("web", 1, 500, 256);
+	const nomad_alloc *a;
+	for (int i = 0; i < 6; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i);
+		th_add_node(c, name, "dc1", 1000 + 500 * i, 4096, 10000);
+	}
+	th_register(c, j);
+	run_ok(c, "web");
+	a = th_alloc_named(c, "web.web[0]");
+	CHECK(a && a->metrics && a->metrics->n_scoremetadata >= 2);
+	for (size_t i = 1; i < a->metrics->n_scoremetadata; i++)
+		CHECK(a->metrics->scoremetadata[i - 1]->normscore >=
+		      a->metrics->scoremetadata[i]->normscore);
+	CHECK_STR(a->metrics->scoremetadata[0]->nodeid, a->nodeid);
+	th_free(c);
+}
+
+/* The driver.<name> attribute is read as Go's ParseBool reads it. */
+NMD_TEST(test_sched_scenarios_feasibility__driver_attribute_parse_bool)
+{
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const no[] = {"0", "f", "yes", "", "on"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes) + sizeof(no) / sizeof(*no);
+	     i++) {
+		bool want = i < sizeof(yes) / sizeof(*yes);
+		const char *v = want ? yes[i] : no[i - sizeof(yes) / sizeof(*yes)];
+		struct th_cluster *c = th_new();
+		nomad_node *n = th_add_node(c, "a", "dc1", 4000, 4096, 10000);
+		th_set_attr(n, "driver.docker", v);
+		th_node_changed(c, n);
+		th_register(c, th_job("web", 1, 100, 100));
+		run_ok(c, "web");
+		if ((th_running(c, "web") == 1) != want)
+			nmd_test_fail(__FILE__, __LINE__,
+				      "driver.docker = \"%s\": placed %zu", v,
+				      th_running(c, "web"));
+		th_free(c);
+	}
+}
