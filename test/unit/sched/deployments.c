@@ -16,24 +16,6 @@
 
 #define DEP(x) NOMAD__DEPLOYMENT__STATUS_KIND__##x
 
-static struct th_cluster *cluster(int nodes, int cpu, int mem)
-{
-	struct th_cluster *c = th_new();
-	for (int i = 0; i < nodes; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "node-%d", i);
-		th_add_node(c, name, "dc1", cpu, mem, 100000);
-	}
-	return c;
-}
-
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 /* A job with an update block on its group. */
 static nomad_job *web(int count, int cpu, int max_parallel, int canary)
 {
@@ -80,10 +62,10 @@ static const Nomad__DeploymentState *group_state(const nomad_deployment *d)
 /* A job's first run starts a deployment of all its allocations. */
 NMD_TEST(test_sched_deployments__first_run_creates_one)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	const nomad_deployment *d;
 	th_register(c, web(3, 100, 1, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 3);
 	d = th_deployment(c, "web");
 	CHECK(d != NULL);
@@ -99,16 +81,16 @@ NMD_TEST(test_sched_deployments__first_run_creates_one)
 
 NMD_TEST(test_sched_deployments__none_without_an_update_block)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	nomad_job *b = th_job("batch", 2, 100, 128);
 	th_register(c, th_job("web", 3, 100, 256));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK(th_deployment(c, "web") == NULL);
 	/* Batch jobs never deploy, update block or not. */
 	b->type = NOMAD__JOB_TYPE__batch;
 	th_update(b, 1, 0, false);
 	th_register(c, b);
-	run_ok(c, "batch", 2);
+	th_run_ok(c, "batch", 2);
 	CHECK_INT(th_running(c, "batch"), 2);
 	CHECK(th_deployment(c, "batch") == NULL);
 	th_free(c);
@@ -117,19 +99,19 @@ NMD_TEST(test_sched_deployments__none_without_an_update_block)
 /* Everything healthy: the next evaluation marks the deployment done. */
 NMD_TEST(test_sched_deployments__succeeds_once_all_are_healthy)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	nomad_deployment *d;
 	th_register(c, web(2, 100, 1, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	d = th_deployment(c, "web");
-	run_ok(c, "web", 2); /* nothing healthy yet: still running */
+	th_run_ok(c, "web", 2); /* nothing healthy yet: still running */
 	CHECK_INT(d->status, DEP(running));
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(d->status, DEP(successful));
 	CHECK_STR(d->statusdescription, "Deployment completed successfully");
 	/* A successful deployment is over: no new one without a change. */
-	run_ok(c, "web", 4);
+	th_run_ok(c, "web", 4);
 	CHECK_INT(c->n_deployments, 1);
 	th_free(c);
 }
@@ -138,14 +120,14 @@ NMD_TEST(test_sched_deployments__succeeds_once_all_are_healthy)
  * next batch only once the previous one is healthy. */
 NMD_TEST(test_sched_deployments__rolling_update_paced_by_health)
 {
-	struct th_cluster *c = cluster(5, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(5, 8000, 8192);
 	nomad_deployment *d;
 	th_register(c, web(5, 100, 2, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	th_register(c, web(5, 200, 2, 0)); /* cpu change: destructive */
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	d = th_deployment(c, "web");
 	CHECK_INT(d->jobversion, 1);
 	CHECK_INT(group_state(d)->desiredtotal, 5);
@@ -156,18 +138,18 @@ NMD_TEST(test_sched_deployments__rolling_update_paced_by_health)
 	CHECK_INT(th_alloc_named(c, "web.web[1]")->jobversion, 1);
 	CHECK_STR(th_alloc_named(c, "web.web[0]")->deploymentid, d->id);
 	/* Not healthy yet: nothing more. */
-	run_ok(c, "web", 4);
+	th_run_ok(c, "web", 4);
 	CHECK_INT(at_version(c, 1), 2);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 5);
+	th_run_ok(c, "web", 5);
 	CHECK_INT(at_version(c, 1), 4);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 6);
+	th_run_ok(c, "web", 6);
 	CHECK_INT(at_version(c, 1), 5);
 	CHECK_INT(at_version(c, 0), 0);
 	CHECK_INT(th_running(c, "web"), 5);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 7);
+	th_run_ok(c, "web", 7);
 	CHECK_INT(d->status, DEP(successful));
 	th_free(c);
 }
@@ -175,16 +157,16 @@ NMD_TEST(test_sched_deployments__rolling_update_paced_by_health)
 /* One unhealthy allocation of the deployment stops the rollout. */
 NMD_TEST(test_sched_deployments__unhealthy_halts_the_rollout)
 {
-	struct th_cluster *c = cluster(4, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(4, 8000, 8192);
 	th_register(c, web(4, 100, 2, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
 	th_register(c, web(4, 300, 2, 0));
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(at_version(c, 1), 2);
 	th_set_health(c, th_alloc_named(c, "web.web[0]"), false);
 	th_set_health(c, th_alloc_named(c, "web.web[1]"), true);
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(at_version(c, 1), 2);
 	CHECK_INT(at_version(c, 0), 2);
 	th_free(c);
@@ -194,16 +176,16 @@ NMD_TEST(test_sched_deployments__unhealthy_halts_the_rollout)
  * goes on, and the old allocation a canary stands in for is stopped. */
 NMD_TEST(test_sched_deployments__canaries_wait_for_promotion)
 {
-	struct th_cluster *c = cluster(4, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(4, 8000, 8192);
 	const nomad_plan *p;
 	nomad_deployment *d;
 	const nomad_alloc *canary = NULL;
 	th_register(c, web(3, 100, 1, 1));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	th_register(c, web(3, 200, 1, 1));
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	p = last_plan(c);
 	CHECK_INT(placed(p), 1);
 	CHECK_INT(p->n_nodeupdate, 0); /* nothing old stopped */
@@ -223,35 +205,35 @@ NMD_TEST(test_sched_deployments__canaries_wait_for_promotion)
 	CHECK_INT(th_running(c, "web"), 4);
 	/* Healthy but not promoted: nothing moves. */
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 4);
+	th_run_ok(c, "web", 4);
 	CHECK_INT(at_version(c, 1), 1);
 	CHECK_INT(at_version(c, 0), 3);
 	/* Promoted: the old web[0] goes, and one more is replaced. */
 	th_promote(c, "web");
-	run_ok(c, "web", 5);
+	th_run_ok(c, "web", 5);
 	CHECK_INT(at_version(c, 0), 1);
 	CHECK_INT(at_version(c, 1), 2);
 	CHECK_INT(th_running(c, "web"), 3);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 6);
+	th_run_ok(c, "web", 6);
 	CHECK_INT(at_version(c, 1), 3);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 7);
+	th_run_ok(c, "web", 7);
 	CHECK_INT(d->status, DEP(successful));
 	th_free(c);
 }
 
 NMD_TEST(test_sched_deployments__auto_promote_description)
 {
-	struct th_cluster *c = cluster(2, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 8000, 8192);
 	nomad_job *j = th_job("web", 2, 100, 256);
 	th_update(j, 1, 1, false);
 	th_register(c, j);
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	j = th_job("web", 2, 150, 256);
 	th_update(j, 1, 1, true);
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_STR(th_deployment(c, "web")->statusdescription,
 		  "Deployment is running pending automatic promotion");
 	CHECK(group_state(th_deployment(c, "web"))->autopromote);
@@ -262,19 +244,19 @@ NMD_TEST(test_sched_deployments__auto_promote_description)
  * canaries are stopped. */
 NMD_TEST(test_sched_deployments__newer_version_cancels)
 {
-	struct th_cluster *c = cluster(4, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(4, 8000, 8192);
 	nomad_deployment *first;
 	char canary[NOMAD_UUID_LEN + 1];
 	th_register(c, web(2, 100, 1, 1));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
 	th_register(c, web(2, 200, 1, 1));
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	first = th_deployment(c, "web");
 	snprintf(canary, sizeof(canary), "%s",
 		 group_state(first)->placedcanaries[0]);
 	th_register(c, web(2, 300, 1, 1));
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(first->status, DEP(cancelled));
 	CHECK_STR(first->statusdescription,
 		  "Cancelled due to newer version of job");
@@ -292,14 +274,14 @@ NMD_TEST(test_sched_deployments__newer_version_cancels)
 
 NMD_TEST(test_sched_deployments__stopped_job_cancels)
 {
-	struct th_cluster *c = cluster(2, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 8000, 8192);
 	nomad_job *j;
 	th_register(c, web(2, 100, 1, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	j = web(2, 100, 1, 0);
 	j->has_stop = j->stop = 1;
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_deployment(c, "web")->status, DEP(cancelled));
 	CHECK_STR(th_deployment(c, "web")->statusdescription,
 		  "Cancelled because job is stopped");
@@ -313,13 +295,13 @@ NMD_TEST(test_sched_deployments__paused_and_failed_hold_updates)
 {
 	static const int statuses[] = {DEP(paused), DEP(failed)};
 	for (size_t s = 0; s < 2; s++) {
-		struct th_cluster *c = cluster(4, 8000, 8192);
+		struct th_cluster *c = th_cluster_of(4, 8000, 8192);
 		nomad_alloc *lost;
 		th_register(c, web(3, 100, 3, 0));
-		run_ok(c, "web", 1);
+		th_run_ok(c, "web", 1);
 		th_all_healthy(c, "web");
 		th_register(c, web(3, 200, 1, 0));
-		run_ok(c, "web", 2);
+		th_run_ok(c, "web", 2);
 		CHECK_INT(at_version(c, 1), 1);
 		th_deployment(c, "web")->status = statuses[s];
 		th_all_healthy(c, "web");
@@ -331,7 +313,7 @@ NMD_TEST(test_sched_deployments__paused_and_failed_hold_updates)
 				c->nodes[k]->status = NOMAD__NODE__STATUS_KIND__down;
 				th_node_changed(c, c->nodes[k]);
 			}
-		run_ok(c, "web", 3);
+		th_run_ok(c, "web", 3);
 		CHECK_INT(th_running(c, "web"), 3);
 		CHECK_INT(at_version(c, 1), 2); /* web[0] and web[2]'s replacement */
 		CHECK_INT(th_alloc_named(c, "web.web[1]")->jobversion, 0);
@@ -342,13 +324,13 @@ NMD_TEST(test_sched_deployments__paused_and_failed_hold_updates)
 /* A replacement that fits nowhere leaves the old allocation running. */
 NMD_TEST(test_sched_deployments__unplaceable_update_keeps_the_old)
 {
-	struct th_cluster *c = cluster(1, 1000, 8192);
+	struct th_cluster *c = th_cluster_of(1, 1000, 8192);
 	const nomad_eval *done;
 	th_register(c, web(1, 400, 1, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
 	th_register(c, web(1, 1500, 1, 0)); /* larger than the node */
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 1);
 	CHECK_INT(at_version(c, 0), 1);
 	done = th_last_update(c);
@@ -360,16 +342,16 @@ NMD_TEST(test_sched_deployments__unplaceable_update_keeps_the_old)
  * allocations join the new deployment with their health to tell again. */
 NMD_TEST(test_sched_deployments__in_place_joins_the_deployment)
 {
-	struct th_cluster *c = cluster(2, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 8000, 8192);
 	nomad_job *j;
 	th_register(c, web(2, 100, 1, 0));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	j = web(2, 100, 1, 0);
 	j->priority = 60; /* outside the group: in place */
 	th_register(c, j);
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(at_version(c, 1), 2);
 	CHECK_INT(c->n_deployments, 2);
 	for (size_t i = 0; i < c->n_allocs; i++) {
@@ -401,22 +383,22 @@ NMD_TEST(test_sched_deployments__drain_paced_by_migrate)
 	busy = th_add_node(c, "busy", "dc1", 8000, 8192, 100000);
 	j = th_job("web", 3, 100, 256);
 	th_register(c, j);
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running_on(c, "web", busy->id), 3);
 	th_add_node(c, "spare", "dc1", 8000, 8192, 100000);
 	drain_node_of(c, th_alloc_named(c, "web.web[0]"));
 	/* No health reported: nothing may leave. */
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running_on(c, "web", busy->id), 3);
 	/* Healthy: one at a time (max_parallel 1). */
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(th_running_on(c, "web", busy->id), 2);
 	CHECK_INT(th_running(c, "web"), 3);
-	run_ok(c, "web", 4); /* its replacement is not healthy yet */
+	th_run_ok(c, "web", 4); /* its replacement is not healthy yet */
 	CHECK_INT(th_running_on(c, "web", busy->id), 2);
 	th_all_healthy(c, "web");
-	run_ok(c, "web", 5);
+	th_run_ok(c, "web", 5);
 	CHECK_INT(th_running_on(c, "web", busy->id), 1);
 	/* The deadline: the drain marks the last one. */
 	{
@@ -431,7 +413,7 @@ NMD_TEST(test_sched_deployments__drain_paced_by_migrate)
 			nmd_pb_new(&nomad__desired_transition__descriptor, NULL);
 		last->desiredtransition->has_migrate = 1;
 		last->desiredtransition->migrate = 1;
-		run_ok(c, "web", 6);
+		th_run_ok(c, "web", 6);
 	}
 	CHECK_INT(th_running_on(c, "web", busy->id), 0);
 	CHECK_INT(th_running(c, "web"), 3);
@@ -442,7 +424,7 @@ NMD_TEST(test_sched_deployments__drain_paced_by_migrate)
  * watcher to allow its reschedule. */
 NMD_TEST(test_sched_deployments__failed_waits_for_the_watcher)
 {
-	struct th_cluster *c = cluster(3, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 8000, 8192);
 	nomad_job *j = web(2, 100, 1, 0);
 	nomad_alloc *a;
 	j->taskgroups[0]->reschedulepolicy =
@@ -450,17 +432,17 @@ NMD_TEST(test_sched_deployments__failed_waits_for_the_watcher)
 	j->taskgroups[0]->reschedulepolicy->has_unlimited = 1;
 	j->taskgroups[0]->reschedulepolicy->unlimited = 1;
 	th_register(c, j);
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	a = th_alloc_named(c, "web.web[1]");
 	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
 	a->modifytime = 1700000000000000000LL - 60000000000LL;
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 1);
 	a->desiredtransition =
 		nmd_pb_new(&nomad__desired_transition__descriptor, NULL);
 	a->desiredtransition->has_reschedule = 1;
 	a->desiredtransition->reschedule = 1;
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(th_running(c, "web"), 2);
 	th_free(c);
 }
@@ -469,21 +451,21 @@ NMD_TEST(test_sched_deployments__failed_waits_for_the_watcher)
  * new placements take the lowest free ones. */
 NMD_TEST(test_sched_deployments__names_kept_at_count)
 {
-	struct th_cluster *c = cluster(2, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 8000, 8192);
 	nomad_job *j;
 	th_register(c, th_job("web", 4, 100, 256));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	/* Scale to 3 stops web[3]; back to 4 places web[3] again. */
 	j = th_job("web", 3, 100, 256);
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 3);
 	CHECK(th_alloc_named(c, "web.web[3]") == NULL);
 	/* web[1] fails for good (no reschedule policy): it still counts. */
 	th_alloc_named(c, "web.web[1]")->clientstatus =
 		NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
 	th_register(c, th_job("web", 4, 100, 256));
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(th_running(c, "web"), 3);
 	{
 		size_t named3 = 0;

@@ -15,32 +15,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static const Nomad__AllocationMetric *failed_metric(struct th_cluster *c,
-						    const char *tg)
-{
-	const nomad_eval *e = th_last_update(c);
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-static int64_t int_entry(Nomad__IntEntry *const *list, size_t n,
-			 const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return 0;
-}
-
 static nomad_job *gpu_job(const char *id, int count, const char *device,
 			  int n)
 {
@@ -74,7 +48,7 @@ NMD_TEST(test_sched_devices__placed_with_instance_ids)
 	th_add_devices(n, "nvidia", "gpu", "1080ti", 2);
 	th_node_changed(c, n);
 	th_register(c, gpu_job("train", 1, "nvidia/gpu", 2));
-	run_ok(c, "train", 1);
+	th_run_ok(c, "train", 1);
 	a = th_alloc_named(c, "train.web[0]");
 	CHECK(a != NULL);
 	CHECK_STR(node_name(c, a->nodeid), "gpu");
@@ -87,7 +61,7 @@ NMD_TEST(test_sched_devices__placed_with_instance_ids)
 	CHECK_STR(d->deviceids[0], "gpu-1080ti-0");
 	CHECK_STR(d->deviceids[1], "gpu-1080ti-1");
 	/* The node without devices was filtered, as Nomad keys it. */
-	CHECK_INT(int_entry(a->metrics->constraintfiltered,
+	CHECK_INT(th_entry(a->metrics->constraintfiltered,
 			    a->metrics->n_constraintfiltered, "missing devices"),
 		  1);
 	th_free(c);
@@ -109,7 +83,7 @@ NMD_TEST(test_sched_devices__names_match_by_parts)
 		th_add_devices(n, "nvidia", "gpu", "1080ti", 1);
 		th_node_changed(c, n);
 		th_register(c, gpu_job("j", 1, cases[i].ask, 1));
-		run_ok(c, "j", 2);
+		th_run_ok(c, "j", 2);
 		if (th_running(c, "j") != (cases[i].fits ? 1u : 0u))
 			nmd_test_fail(__FILE__, __LINE__, "%s: %zu placed",
 				      cases[i].ask, th_running(c, "j"));
@@ -126,15 +100,15 @@ NMD_TEST(test_sched_devices__unhealthy_instances_do_not_count)
 	d->instances[1]->healthy = false;
 	th_node_changed(c, n);
 	th_register(c, gpu_job("j", 1, "gpu", 2));
-	run_ok(c, "j", 3);
+	th_run_ok(c, "j", 3);
 	CHECK_INT(th_running(c, "j"), 0);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "missing devices"), 1);
 	/* One is healthy: one is what it gets. */
 	th_register(c, gpu_job("j", 1, "gpu", 1));
-	run_ok(c, "j", 4);
+	th_run_ok(c, "j", 4);
 	CHECK_INT(th_running(c, "j"), 1);
 	CHECK_STR(task0(th_alloc_named(c, "j.web[0]"))->devices[0]->deviceids[0],
 		  "gpu-k80-0");
@@ -150,17 +124,17 @@ NMD_TEST(test_sched_devices__none_left_is_exhaustion)
 	th_add_devices(n, "nvidia", "gpu", "t4", 2);
 	th_node_changed(c, n);
 	th_register(c, gpu_job("j", 3, "gpu", 1));
-	run_ok(c, "j", 5);
+	th_run_ok(c, "j", 5);
 	CHECK_INT(th_running(c, "j"), 2);
 	a0 = th_alloc_named(c, "j.web[0]");
 	a1 = th_alloc_named(c, "j.web[1]");
 	CHECK(a0 && a1);
 	CHECK(strcmp(task0(a0)->devices[0]->deviceids[0],
 		     task0(a1)->devices[0]->deviceids[0]) != 0);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesexhausted, 1);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "devices: no devices match request"), 1);
 	th_free(c);
 }
@@ -204,7 +178,7 @@ static const char *model_for(const char *l, const char *op, const char *r)
 	const nomad_alloc *a;
 	constrain(th_ask_device(j->taskgroups[0]->tasks[0], "gpu", 1), l, op, r);
 	th_register(c, j);
-	run_ok(c, "j", 6);
+	th_run_ok(c, "j", 6);
 	a = th_alloc_named(c, "j.web[0]");
 	if (!a) {
 		th_free(c);
@@ -257,7 +231,7 @@ NMD_TEST(test_sched_devices__affinity_picks_the_group_and_scores)
 	aff->weight = 75;
 	CHECK(NMD_PB_APPEND(NULL, r->affinities, r->n_affinities, aff));
 	th_register(c, j);
-	run_ok(c, "j", 7);
+	th_run_ok(c, "j", 7);
 	a = th_alloc_named(c, "j.web[0]");
 	CHECK(a != NULL);
 	CHECK_STR(task0(a)->devices[0]->name, "1080ti");
@@ -289,7 +263,7 @@ NMD_TEST(test_sched_devices__negative_affinity_avoids)
 	aff->weight = -50;
 	CHECK(NMD_PB_APPEND(NULL, r->affinities, r->n_affinities, aff));
 	th_register(c, j);
-	run_ok(c, "j", 8);
+	th_run_ok(c, "j", 8);
 	CHECK_STR(task0(th_alloc_named(c, "j.web[0]"))->devices[0]->name, "1070");
 	th_free(c);
 }
@@ -302,25 +276,25 @@ NMD_TEST(test_sched_devices__existing_allocations_hold_their_instances)
 	th_add_devices(n, "nvidia", "gpu", "v100", 3);
 	th_node_changed(c, n);
 	th_register(c, gpu_job("first", 1, "gpu", 2));
-	run_ok(c, "first", 9);
+	th_run_ok(c, "first", 9);
 	th_register(c, gpu_job("second", 1, "gpu", 1));
-	run_ok(c, "second", 10);
+	th_run_ok(c, "second", 10);
 	a = th_alloc_named(c, "first.web[0]");
 	b = th_alloc_named(c, "second.web[0]");
 	CHECK(a && b);
 	CHECK_STR(task0(b)->devices[0]->deviceids[0], "gpu-v100-2");
 	/* A third finds none. */
 	th_register(c, gpu_job("third", 1, "gpu", 1));
-	run_ok(c, "third", 11);
+	th_run_ok(c, "third", 11);
 	CHECK_INT(th_running(c, "third"), 0);
 	/* Stopping the first gives its two back. */
 	{
 		nomad_job *stop = gpu_job("first", 1, "gpu", 2);
 		stop->has_stop = stop->stop = 1;
 		th_register(c, stop);
-		run_ok(c, "first", 12);
+		th_run_ok(c, "first", 12);
 	}
-	run_ok(c, "third", 13);
+	th_run_ok(c, "third", 13);
 	CHECK_INT(th_running(c, "third"), 1);
 	th_free(c);
 }
@@ -336,13 +310,13 @@ NMD_TEST(test_sched_devices__replaced_in_place_keeps_its_device)
 	th_node_changed(c, n);
 	j->type = NOMAD__JOB_TYPE__system;
 	th_register(c, j);
-	run_ok(c, "agent", 14);
+	th_run_ok(c, "agent", 14);
 	CHECK_INT(th_running(c, "agent"), 1);
 	j = gpu_job("agent", 1, "gpu", 1);
 	j->type = NOMAD__JOB_TYPE__system;
 	j->taskgroups[0]->tasks[0]->resources->cpu = 300;
 	th_register(c, j);
-	run_ok(c, "agent", 15);
+	th_run_ok(c, "agent", 15);
 	CHECK_INT(th_running(c, "agent"), 1);
 	CHECK_INT(th_alloc_named(c, "agent.web[0]")->jobversion, 1);
 	CHECK_STR(task0(th_alloc_named(c, "agent.web[0]"))->devices[0]->deviceids[0],
@@ -436,7 +410,7 @@ NMD_TEST(test_sched_devices__no_instance_is_given_twice)
 			int count = 1 + (int)(next(&s) % 4);
 			snprintf(id, sizeof(id), "job%d", jn);
 			th_register(c, gpu_job(id, count, "gpu", per));
-			run_ok(c, id, seed * 100 + (uint64_t)jn);
+			th_run_ok(c, id, seed * 100 + (uint64_t)jn);
 			asked += (size_t)(per * count);
 			placed += th_running(c, id) * (size_t)per;
 			check_unique(c);
@@ -447,9 +421,9 @@ NMD_TEST(test_sched_devices__no_instance_is_given_twice)
 			nomad_job *stop = gpu_job("job0", 1, "gpu", 1);
 			stop->has_stop = stop->stop = 1;
 			th_register(c, stop);
-			run_ok(c, "job0", seed * 100 + 50);
+			th_run_ok(c, "job0", seed * 100 + 50);
 			th_register(c, gpu_job("late", 4, "gpu", 1));
-			run_ok(c, "late", seed * 100 + 51);
+			th_run_ok(c, "late", seed * 100 + 51);
 			check_unique(c);
 		}
 		CHECK(placed <= capacity);
@@ -472,7 +446,7 @@ NMD_TEST(test_sched_devices__failed_replacement_keeps_its_instance)
 	th_node_changed(c, n);
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
 	th_register(c, j);
-	run_ok(c, "j", 16);
+	th_run_ok(c, "j", 16);
 	CHECK_INT(th_running(c, "j"), 1);
 	j = gpu_job("j", 1, "gpu", 1);
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
@@ -483,13 +457,13 @@ NMD_TEST(test_sched_devices__failed_replacement_keeps_its_instance)
 	b->tasks[0]->resources->cpu = 100;
 	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, b));
 	th_register(c, j);
-	run_ok(c, "j", 17);
+	th_run_ok(c, "j", 17);
 	CHECK(th_alloc_named(c, "j.a[0]") != NULL);
 	CHECK(th_alloc_named(c, "j.b[0]") == NULL);
 	check_unique(c);
-	m = failed_metric(c, "b");
+	m = th_failed_metric(th_last_update(c), "b");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "devices: no devices match request"), 1);
 	th_free(c);
 }

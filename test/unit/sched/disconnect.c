@@ -16,13 +16,6 @@
 #define CS(x) NOMAD__ALLOCATION__CLIENT_STATUS_KIND__##x
 #define HOUR 3600000000000LL
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 /* Two nodes, "web" with one allocation on the first; the second joins
  * after, so the replacement has somewhere to go. */
 static struct th_cluster *one_alloc(nomad_job *j, nomad_node **first)
@@ -30,7 +23,7 @@ static struct th_cluster *one_alloc(nomad_job *j, nomad_node **first)
 	struct th_cluster *c = th_new();
 	*first = th_add_node(c, "a", "dc1", 4000, 8192, 100000);
 	th_register(c, j);
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	th_alloc_named(c, "web.web[0]")->clientstatus = CS(running);
 	th_add_node(c, "b", "dc1", 4000, 8192, 100000);
 	return c;
@@ -84,7 +77,7 @@ NMD_TEST(test_sched_disconnect__no_block_means_lost)
 	char id[NOMAD_UUID_LEN + 1];
 	snprintf(id, sizeof(id), "%s", th_alloc_named(c, "web.web[0]")->id);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(by_id(c, id)->clientstatus, CS(lost));
 	CHECK_INT(live_on(c, a), 0);
 	CHECK_INT(th_running(c, "web"), 1);
@@ -102,7 +95,7 @@ NMD_TEST(test_sched_disconnect__unknown_and_replaced)
 	char id[NOMAD_UUID_LEN + 1];
 	snprintf(id, sizeof(id), "%s", th_alloc_named(c, "web.web[0]")->id);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	orig = by_id(c, id);
 	CHECK_INT(orig->clientstatus, CS(unknown));
 	CHECK_INT(orig->desiredstatus, NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run);
@@ -124,7 +117,7 @@ NMD_TEST(test_sched_disconnect__unknown_and_replaced)
 	CHECK(strcmp(repl->nodeid, a->id) != 0);
 	CHECK_STR(repl->name, "web.web[0]");
 	/* Nothing more while it stays unknown. */
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(c->n_allocs, 2);
 	CHECK_INT(by_id(c, id)->desiredstatus,
 		  NOMAD__ALLOCATION__DESIRED_STATUS_KIND__run);
@@ -136,7 +129,7 @@ NMD_TEST(test_sched_disconnect__replace_false_waits)
 	nomad_node *a;
 	struct th_cluster *c = one_alloc(with_disconnect(HOUR, 0, 0), &a);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(c->n_allocs, 1);
 	CHECK_INT(c->allocs[0]->clientstatus, CS(unknown));
 	th_free(c);
@@ -150,9 +143,9 @@ NMD_TEST(test_sched_disconnect__expired_is_lost)
 	char id[NOMAD_UUID_LEN + 1];
 	snprintf(id, sizeof(id), "%s", th_alloc_named(c, "web.web[0]")->id);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	c->now = TH_NOW + HOUR + 1;
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(by_id(c, id)->clientstatus, CS(lost));
 	CHECK_INT(by_id(c, id)->desiredstatus,
 		  NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop);
@@ -171,7 +164,7 @@ static void reconnect_case(int reconcile, bool original_stays)
 	char id[NOMAD_UUID_LEN + 1];
 	snprintf(id, sizeof(id), "%s", th_alloc_named(c, "web.web[0]")->id);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		if (c->allocs[i]->previousallocation)
 			repl = c->allocs[i];
@@ -180,7 +173,7 @@ static void reconnect_case(int reconcile, bool original_stays)
 	/* Back, and its client says the allocation is running. */
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__ready);
 	by_id(c, id)->clientstatus = CS(running);
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	orig = by_id(c, id);
 	CHECK_INT(th_running(c, "web"), 1);
 	if (original_stays) {
@@ -197,7 +190,7 @@ static void reconnect_case(int reconcile, bool original_stays)
 	/* Settled: the next evaluation changes nothing. */
 	{
 		size_t plans = c->n_plans;
-		run_ok(c, "web", 4);
+		th_run_ok(c, "web", 4);
 		CHECK_INT(c->n_plans, plans);
 	}
 	th_free(c);
@@ -223,10 +216,10 @@ NMD_TEST(test_sched_disconnect__reconnect_failed_stops)
 	char id[NOMAD_UUID_LEN + 1];
 	snprintf(id, sizeof(id), "%s", th_alloc_named(c, "web.web[0]")->id);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__disconnected);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__ready);
 	by_id(c, id)->clientstatus = CS(failed);
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(by_id(c, id)->desiredstatus,
 		  NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop);
 	CHECK_INT(th_running(c, "web"), 1);
@@ -248,7 +241,7 @@ NMD_TEST(test_sched_disconnect__stop_on_client_after_delays)
 	j->taskgroups[0]->disconnect->stoponclientafter = 30000000000LL;
 	c = one_alloc(j, &a);
 	set_status(c, a, NOMAD__NODE__STATUS_KIND__down);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 0);
 	CHECK_INT(c->n_allocs, 1);
 	CHECK_INT(c->allocs[0]->clientstatus, CS(lost));
@@ -259,7 +252,7 @@ NMD_TEST(test_sched_disconnect__stop_on_client_after_delays)
 	/* 30 s plus the default 5 s kill timeout. */
 	CHECK_INT(f->waituntil->seconds, (TH_NOW + 35000000000LL) / 1000000000LL);
 	c->now = TH_NOW + 36000000000LL;
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(th_running(c, "web"), 1);
 	th_free(c);
 }

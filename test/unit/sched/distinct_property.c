@@ -48,13 +48,6 @@ static nomad_job *job_level(const char *id, int count, const char *rtarget)
 	return j;
 }
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 static const char *rack_of(struct th_cluster *c, const nomad_alloc *a)
 {
 	for (size_t k = 0; k < c->n_nodes; k++)
@@ -80,30 +73,11 @@ static size_t in_rack(struct th_cluster *c, const char *job, const char *tg,
 	return n;
 }
 
-static const Nomad__AllocationMetric *failed_metric(struct th_cluster *c,
-						    const char *tg)
-{
-	const nomad_eval *e = th_last_update(c);
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-static int64_t int_entry(Nomad__IntEntry *const *list, size_t n,
-			 const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return 0;
-}
-
 NMD_TEST(test_sched_distinct_property__one_per_value)
 {
 	struct th_cluster *c = racks(3);
 	th_register(c, job_level("web", 3, NULL));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 3);
 	CHECK_INT(in_rack(c, "web", NULL, "r0"), 1);
 	CHECK_INT(in_rack(c, "web", NULL, "r1"), 1);
@@ -119,16 +93,16 @@ NMD_TEST(test_sched_distinct_property__full_values_are_filtered)
 	char key[128];
 	int64_t total = 0;
 	th_register(c, job_level("web", 4, NULL));
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 3);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	/* Every node was looked at and filtered: its rack is in use. */
 	CHECK_INT(m->nodesfiltered, 6);
 	for (int r = 0; r < 3; r++) {
 		snprintf(key, sizeof(key),
 			 "distinct_property: ${meta.rack}=r%d used by 1 allocs", r);
-		CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+		CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 				    key), 2);
 		total += 2;
 	}
@@ -142,16 +116,16 @@ NMD_TEST(test_sched_distinct_property__rtarget_is_the_count)
 	struct th_cluster *c = racks(3);
 	const Nomad__AllocationMetric *m;
 	th_register(c, job_level("web", 7, "2"));
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK_INT(th_running(c, "web"), 6);
 	for (int r = 0; r < 3; r++) {
 		char rack[16];
 		snprintf(rack, sizeof(rack), "r%d", r);
 		CHECK_INT(in_rack(c, "web", NULL, rack), 2);
 	}
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "distinct_property: ${meta.rack}=r1 used by 2 allocs"),
 		  2);
 	th_free(c);
@@ -162,12 +136,12 @@ NMD_TEST(test_sched_distinct_property__existing_allocations_count)
 	struct th_cluster *c = racks(3);
 	nomad_job *j = job_level("web", 2, NULL);
 	th_register(c, j);
-	run_ok(c, "web", 4);
+	th_run_ok(c, "web", 4);
 	CHECK_INT(th_running(c, "web"), 2);
 	/* Scaled to 3: the new one must go to the rack the first two left. */
 	j = job_level("web", 3, NULL);
 	th_register(c, j);
-	run_ok(c, "web", 5);
+	th_run_ok(c, "web", 5);
 	CHECK_INT(th_running(c, "web"), 3);
 	CHECK_INT(in_rack(c, "web", NULL, "r0"), 1);
 	CHECK_INT(in_rack(c, "web", NULL, "r1"), 1);
@@ -175,9 +149,9 @@ NMD_TEST(test_sched_distinct_property__existing_allocations_count)
 	/* And to 4: nowhere left. */
 	j = job_level("web", 4, NULL);
 	th_register(c, j);
-	run_ok(c, "web", 6);
+	th_run_ok(c, "web", 6);
 	CHECK_INT(th_running(c, "web"), 3);
-	CHECK(failed_metric(c, "web") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "web") != NULL);
 	th_free(c);
 }
 
@@ -188,12 +162,12 @@ NMD_TEST(test_sched_distinct_property__missing_property_filters)
 	th_add_node(c, "bare-0", "dc1", 8000, 8192, 100000);
 	th_add_node(c, "bare-1", "dc1", 8000, 8192, 100000);
 	th_register(c, job_level("web", 2, NULL));
-	run_ok(c, "web", 7);
+	th_run_ok(c, "web", 7);
 	CHECK_INT(th_running(c, "web"), 1);
 	CHECK_INT(in_rack(c, "web", NULL, "r0"), 1);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "missing property \"${meta.rack}\""), 2);
 	th_free(c);
 }
@@ -203,12 +177,12 @@ NMD_TEST(test_sched_distinct_property__bad_rtarget_filters_every_node)
 	struct th_cluster *c = racks(2);
 	const Nomad__AllocationMetric *m;
 	th_register(c, job_level("web", 1, "two"));
-	run_ok(c, "web", 8);
+	th_run_ok(c, "web", 8);
 	CHECK_INT(th_running(c, "web"), 0);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesfiltered, 4);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "failed to convert RTarget \"two\" to uint64: "
 			    "strconv.ParseUint: parsing \"two\": invalid syntax"),
 		  4);
@@ -240,7 +214,7 @@ NMD_TEST(test_sched_distinct_property__group_level_counts_its_group)
 				    j->taskgroups[g]->n_constraints, k));
 	}
 	th_register(c, j);
-	run_ok(c, "app", 9);
+	th_run_ok(c, "app", 9);
 	/* Each group once per rack; the two groups do not see each other. */
 	CHECK_INT(th_running(c, "app"), 6);
 	for (int r = 0; r < 3; r++) {
@@ -258,13 +232,13 @@ NMD_TEST(test_sched_distinct_property__job_level_counts_every_group)
 	nomad_job *j = job_level("app", 2, NULL);
 	add_group(j, "api", 2);
 	th_register(c, j);
-	run_ok(c, "app", 10);
+	th_run_ok(c, "app", 10);
 	/* Four allocations, three racks: one group member is left over. */
 	CHECK_INT(th_running(c, "app"), 3);
 	CHECK_INT(in_rack(c, "app", NULL, "r0"), 1);
 	CHECK_INT(in_rack(c, "app", NULL, "r1"), 1);
 	CHECK_INT(in_rack(c, "app", NULL, "r2"), 1);
-	CHECK(failed_metric(c, "api") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "api") != NULL);
 	th_free(c);
 }
 
@@ -275,7 +249,7 @@ NMD_TEST(test_sched_distinct_property__stopped_allocation_frees_its_value)
 	nomad_node *n = NULL;
 	char rack[16];
 	th_register(c, job_level("web", 3, NULL));
-	run_ok(c, "web", 11);
+	th_run_ok(c, "web", 11);
 	CHECK_INT(th_running(c, "web"), 3);
 	/* Drain the node of web[0]: its replacement may only go to the
 	 * other node of the same rack, which the migration frees. */
@@ -293,7 +267,7 @@ NMD_TEST(test_sched_distinct_property__stopped_allocation_frees_its_value)
 	a->desiredtransition =
 		nmd_pb_new(&nomad__desired_transition__descriptor, NULL);
 	a->desiredtransition->has_migrate = a->desiredtransition->migrate = 1;
-	run_ok(c, "web", 12);
+	th_run_ok(c, "web", 12);
 	CHECK_INT(th_running(c, "web"), 3);
 	CHECK_INT(th_running_on(c, "web", n->id), 0);
 	CHECK_INT(in_rack(c, "web", NULL, rack), 1);
@@ -307,7 +281,7 @@ NMD_TEST(test_sched_distinct_property__system_job_replaced_in_place)
 	char before[2][64];
 	j->type = NOMAD__JOB_TYPE__system;
 	th_register(c, j);
-	run_ok(c, "agent", 13);
+	th_run_ok(c, "agent", 13);
 	/* One per rack: the second node of each is filtered. */
 	CHECK_INT(th_running(c, "agent"), 2);
 	CHECK_INT(in_rack(c, "agent", NULL, "r0"), 1);
@@ -320,7 +294,7 @@ NMD_TEST(test_sched_distinct_property__system_job_replaced_in_place)
 	j->type = NOMAD__JOB_TYPE__system;
 	j->taskgroups[0]->tasks[0]->resources->cpu = 200;
 	th_register(c, j);
-	run_ok(c, "agent", 14);
+	th_run_ok(c, "agent", 14);
 	CHECK_INT(th_running(c, "agent"), 2);
 	CHECK_INT(th_running_on(c, "agent", before[0]), 1);
 	CHECK_INT(th_running_on(c, "agent", before[1]), 1);
@@ -338,19 +312,19 @@ NMD_TEST(test_sched_distinct_property__failed_replacement_keeps_its_value)
 	const Nomad__AllocationMetric *m;
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
 	th_register(c, j);
-	run_ok(c, "app", 15);
+	th_run_ok(c, "app", 15);
 	CHECK_INT(th_running(c, "app"), 1);
 	j = job_level("app", 1, NULL);
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->name, "a"));
 	add_group(j, "b", 1);
 	j->taskgroups[0]->tasks[0]->resources->cpu = 9000;
 	th_register(c, j);
-	run_ok(c, "app", 16);
+	th_run_ok(c, "app", 16);
 	CHECK(th_alloc_named(c, "app.a[0]") != NULL);
 	CHECK(th_alloc_named(c, "app.b[0]") == NULL);
-	m = failed_metric(c, "b");
+	m = th_failed_metric(th_last_update(c), "b");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "distinct_property: ${meta.rack}=r0 used by 1 allocs"),
 		  2);
 	th_free(c);

@@ -12,32 +12,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static const Nomad__AllocationMetric *failed_metric(struct th_cluster *c,
-						    const char *tg)
-{
-	const nomad_eval *e = th_last_update(c);
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-static int64_t int_entry(Nomad__IntEntry *const *list, size_t n,
-			 const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return 0;
-}
-
 /* Each node takes one allocation at most. */
 static void distinct_hosts(nomad_job *j)
 {
@@ -90,16 +64,16 @@ NMD_TEST(test_sched_feasible_volumes__read_write_needs_a_writable_volume)
 	th_ask_host_volume(j->taskgroups[0], "store", "data", false, false);
 	distinct_hosts(j);
 	th_register(c, j);
-	run_ok(c, "db", 1);
+	th_run_ok(c, "db", 1);
 	/* Only "rw" will do; the other two placements fail. */
 	CHECK_INT(th_running(c, "db"), 1);
 	CHECK_INT(on(c, "db", "rw"), 1);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->coalescedfailures, 1);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    NMD_WHY_HOST_VOLUMES), 3);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    "distinct_hosts"), 1);
 	CHECK_INT(m->nodesfiltered, 4);
 	th_free(c);
@@ -113,13 +87,13 @@ NMD_TEST(test_sched_feasible_volumes__read_only_takes_either)
 	distinct_hosts(j);
 	th_ask_host_volume(j->taskgroups[0], "store", "data", true, false);
 	th_register(c, j);
-	run_ok(c, "db", 2);
+	th_run_ok(c, "db", 2);
 	CHECK_INT(th_running(c, "db"), 2);
 	CHECK_INT(on(c, "db", "rw"), 1);
 	CHECK_INT(on(c, "db", "ro"), 1);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			    NMD_WHY_HOST_VOLUMES), 2);
 	th_free(c);
 }
@@ -132,17 +106,17 @@ NMD_TEST(test_sched_feasible_volumes__every_request_must_be_met)
 	th_ask_host_volume(j->taskgroups[0], "store", "data", true, false);
 	th_ask_host_volume(j->taskgroups[0], "journal", "logs", false, false);
 	th_register(c, j);
-	run_ok(c, "db", 3);
+	th_run_ok(c, "db", 3);
 	/* No node has both yet. */
 	CHECK_INT(th_running(c, "db"), 0);
-	CHECK(failed_metric(c, "web") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "web") != NULL);
 	CHECK_INT(c->n_created, 1);
 	/* One that has: the blocked placement goes there. */
 	n = th_add_node(c, "both", "dc1", 8000, 8192, 100000);
 	th_add_host_volume(n, "data", true);
 	th_add_host_volume(n, "logs", false);
 	th_node_changed(c, n);
-	run_ok(c, "db", 4);
+	th_run_ok(c, "db", 4);
 	CHECK_INT(th_running(c, "db"), 1);
 	CHECK_STR(node_name(c, th_alloc_named(c, "db.web[0]")->nodeid), "both");
 	th_free(c);
@@ -158,13 +132,13 @@ NMD_TEST(test_sched_feasible_volumes__no_volumes_no_filter)
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->volumes[0]->value->type,
 				"csi"));
 	th_register(c, j);
-	run_ok(c, "plain", 5);
+	th_run_ok(c, "plain", 5);
 	CHECK_INT(th_running(c, "plain"), 4);
 	done = th_last_update(c);
 	CHECK_INT(done->n_failedtgallocs, 0);
 	for (size_t i = 0; i < c->n_allocs; i++) {
 		const Nomad__AllocationMetric *m = c->allocs[i]->metrics;
-		CHECK_INT(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+		CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 				    NMD_WHY_HOST_VOLUMES), 0);
 	}
 	th_free(c);
@@ -213,7 +187,7 @@ NMD_TEST(test_sched_feasible_volumes__per_alloc_placements)
 	th_node_changed(c, n1);
 	th_ask_host_volume(j->taskgroups[0], "d", "data", false, true);
 	th_register(c, j);
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 2);
 	CHECK_STR(th_alloc_named(c, "web.web[0]")->nodeid, n1->id);
 	CHECK_STR(th_alloc_named(c, "web.web[1]")->nodeid, n0->id);

@@ -11,48 +11,12 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static struct th_cluster *cluster(int nodes, int cpu, int mem)
-{
-	struct th_cluster *c = th_new();
-	for (int i = 0; i < nodes; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "node-%d", i);
-		th_add_node(c, name, "dc1", cpu, mem, 100000);
-	}
-	return c;
-}
-
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static const Nomad__AllocationMetric *failed_metric(const nomad_eval *e,
-						    const char *tg)
-{
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-static int64_t int_entry(Nomad__IntEntry *const *list, size_t n,
-			 const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return 0;
-}
-
 NMD_TEST(test_sched_generic__places_a_new_job)
 {
-	struct th_cluster *c = cluster(4, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(4, 4000, 8192);
 	const nomad_eval *done;
 	th_register(c, th_job("web", 3, 500, 256));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 3);
 	CHECK(th_alloc_named(c, "web.web[0]") != NULL);
 	CHECK(th_alloc_named(c, "web.web[1]") != NULL);
@@ -74,7 +38,7 @@ NMD_TEST(test_sched_generic__places_a_new_job)
 		CHECK_INT(a->allocatedresources->shared->diskmb, 150);
 	}
 	/* Running it again changes nothing: no plan, evaluation complete. */
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(c->n_plans, 1);
 	CHECK_INT(th_running(c, "web"), 3);
 	th_free(c);
@@ -85,10 +49,10 @@ NMD_TEST(test_sched_generic__binpack_fills_a_node_before_the_next)
 	/* Two nodes, each with room for 4; 4 allocations of a job whose
 	 * anti-affinity is weak against the bin-pack gain: the service limit
 	 * of 2 options means both nodes are scored every time. */
-	struct th_cluster *c = cluster(2, 4000, 4096);
+	struct th_cluster *c = th_cluster_of(2, 4000, 4096);
 	nomad_job *j = th_job("pack", 4, 1000, 1024);
 	th_register(c, j);
-	run_ok(c, "pack", 3);
+	th_run_ok(c, "pack", 3);
 	CHECK_INT(th_running(c, "pack"), 4);
 	/* No node is over-committed. */
 	for (size_t k = 0; k < c->n_nodes; k++)
@@ -98,11 +62,11 @@ NMD_TEST(test_sched_generic__binpack_fills_a_node_before_the_next)
 
 NMD_TEST(test_sched_generic__exhausted_capacity_blocks_with_metrics)
 {
-	struct th_cluster *c = cluster(2, 4000, 1024);
+	struct th_cluster *c = th_cluster_of(2, 4000, 1024);
 	const nomad_eval *done;
 	const Nomad__AllocationMetric *m;
 	th_register(c, th_job("big", 3, 500, 1000));
-	run_ok(c, "big", 1);
+	th_run_ok(c, "big", 1);
 	CHECK_INT(th_running(c, "big"), 2); /* one per node: memory */
 	CHECK_INT(c->n_created, 1);
 	CHECK_INT(c->created[0]->status, NOMAD__EVALUATION__STATUS_KIND__blocked);
@@ -111,10 +75,10 @@ NMD_TEST(test_sched_generic__exhausted_capacity_blocks_with_metrics)
 	done = th_last_update(c);
 	CHECK_INT(done->status, NOMAD__EVALUATION__STATUS_KIND__complete);
 	CHECK_STR(done->blockedeval, c->created[0]->id);
-	m = failed_metric(done, "web");
+	m = th_failed_metric(done, "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesexhausted, 2);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "memory"), 2);
 	CHECK_INT(done->n_queuedallocations, 1);
 	CHECK_INT(done->queuedallocations[0]->value, 1);
@@ -130,7 +94,7 @@ NMD_TEST(test_sched_generic__exhausted_capacity_blocks_with_metrics)
 
 NMD_TEST(test_sched_generic__constraints_filter_nodes)
 {
-	struct th_cluster *c = cluster(4, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(4, 4000, 8192);
 	nomad_job *j = th_job("linux-only", 4, 100, 100);
 	Nomad__Constraint *k = nmd_pb_new(&nomad__constraint__descriptor, NULL);
 	const Nomad__AllocationMetric *m;
@@ -143,7 +107,7 @@ NMD_TEST(test_sched_generic__constraints_filter_nodes)
 	th_node_changed(c, c->nodes[0]);
 	th_node_changed(c, c->nodes[1]);
 	th_register(c, j);
-	run_ok(c, "linux-only", 1);
+	th_run_ok(c, "linux-only", 1);
 	CHECK_INT(th_running(c, "linux-only"), 4);
 	CHECK_INT(th_running_on(c, "linux-only", c->nodes[0]->id), 0);
 	CHECK_INT(th_running_on(c, "linux-only", c->nodes[1]->id), 0);
@@ -151,7 +115,7 @@ NMD_TEST(test_sched_generic__constraints_filter_nodes)
 	for (size_t i = 0; i < c->n_allocs; i++) {
 		m = c->allocs[i]->metrics;
 		if (m->nodesfiltered) {
-			CHECK(int_entry(m->constraintfiltered, m->n_constraintfiltered,
+			CHECK(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 					"${attr.kernel.name} = linux") >= 1);
 			break;
 		}
@@ -161,34 +125,34 @@ NMD_TEST(test_sched_generic__constraints_filter_nodes)
 
 NMD_TEST(test_sched_generic__missing_driver_filters_nodes)
 {
-	struct th_cluster *c = cluster(2, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 4000, 8192);
 	nomad_job *j = th_job("java", 1, 100, 100);
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->tasks[0]->driver, "java"));
 	th_set_attr(c->nodes[1], "driver.java", "1");
 	th_node_changed(c, c->nodes[1]);
 	th_register(c, j);
-	run_ok(c, "java", 5);
+	th_run_ok(c, "java", 5);
 	CHECK_INT(th_running_on(c, "java", c->nodes[1]->id), 1);
 	th_free(c);
 }
 
 NMD_TEST(test_sched_generic__scale_down_stops_highest_indexes)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	nomad_job *j;
 	th_register(c, th_job("web", 5, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 5);
 	j = th_job("web", 2, 100, 100);
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 2);
 	CHECK(th_alloc_named(c, "web.web[0]") != NULL);
 	CHECK(th_alloc_named(c, "web.web[1]") != NULL);
 	CHECK(th_alloc_named(c, "web.web[4]") == NULL);
 	/* Scaling back up reuses the free indexes. */
 	th_register(c, th_job("web", 3, 100, 100));
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK(th_alloc_named(c, "web.web[2]") != NULL);
 	CHECK_INT(th_running(c, "web"), 3);
 	th_free(c);
@@ -196,11 +160,11 @@ NMD_TEST(test_sched_generic__scale_down_stops_highest_indexes)
 
 NMD_TEST(test_sched_generic__lost_allocations_are_replaced)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	nomad_alloc *old, *lost;
 	char old_id[64];
 	th_register(c, th_job("web", 1, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	old = th_alloc_named(c, "web.web[0]");
 	snprintf(old_id, sizeof(old_id), "%s", old->id);
 	for (size_t k = 0; k < c->n_nodes; k++)
@@ -208,7 +172,7 @@ NMD_TEST(test_sched_generic__lost_allocations_are_replaced)
 			c->nodes[k]->status = NOMAD__NODE__STATUS_KIND__down;
 			th_node_changed(c, c->nodes[k]);
 		}
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	lost = NULL;
 	for (size_t i = 0; i < c->n_allocs; i++)
 		if (!strcmp(c->allocs[i]->id, old_id))
@@ -224,10 +188,10 @@ NMD_TEST(test_sched_generic__lost_allocations_are_replaced)
 
 NMD_TEST(test_sched_generic__draining_node_migrates)
 {
-	struct th_cluster *c = cluster(2, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 4000, 8192);
 	nomad_alloc *a;
 	th_register(c, th_job("web", 1, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	a = th_alloc_named(c, "web.web[0]");
 	for (size_t k = 0; k < c->n_nodes; k++)
 		if (!strcmp(c->nodes[k]->id, a->nodeid)) {
@@ -243,7 +207,7 @@ NMD_TEST(test_sched_generic__draining_node_migrates)
 	{
 		char node[64];
 		snprintf(node, sizeof(node), "%s", a->nodeid);
-		run_ok(c, "web", 2);
+		th_run_ok(c, "web", 2);
 		CHECK_INT(th_running(c, "web"), 1);
 		CHECK(strcmp(th_alloc_named(c, "web.web[0]")->nodeid, node) != 0);
 	}
@@ -252,15 +216,15 @@ NMD_TEST(test_sched_generic__draining_node_migrates)
 
 NMD_TEST(test_sched_generic__stopped_job_stops_everything)
 {
-	struct th_cluster *c = cluster(2, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 4000, 8192);
 	nomad_job *j;
 	th_register(c, th_job("web", 3, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	j = th_job("web", 3, 100, 100);
 	j->has_stop = 1;
 	j->stop = 1;
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_INT(th_running(c, "web"), 0);
 	CHECK_INT(c->plans[1]->n_nodeallocation, 0);
 	th_free(c);
@@ -268,18 +232,18 @@ NMD_TEST(test_sched_generic__stopped_job_stops_everything)
 
 NMD_TEST(test_sched_generic__updates_destructive_and_in_place)
 {
-	struct th_cluster *c = cluster(2, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 4000, 8192);
 	nomad_job *j;
 	char first[64];
 	th_register(c, th_job("web", 2, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	snprintf(first, sizeof(first), "%s", th_alloc_named(c, "web.web[0]")->id);
 	/* A new kill timeout is an in-place update: same allocation. */
 	j = th_job("web", 2, 100, 100);
 	j->taskgroups[0]->tasks[0]->has_killtimeout = 1;
 	j->taskgroups[0]->tasks[0]->killtimeout = 30000000000LL;
 	th_register(c, j);
-	run_ok(c, "web", 2);
+	th_run_ok(c, "web", 2);
 	CHECK_STR(th_alloc_named(c, "web.web[0]")->id, first);
 	CHECK_INT(th_alloc_named(c, "web.web[0]")->jobversion, 1);
 	/* More memory is destructive: replaced by a new allocation. */
@@ -287,7 +251,7 @@ NMD_TEST(test_sched_generic__updates_destructive_and_in_place)
 	j->taskgroups[0]->tasks[0]->has_killtimeout = 1;
 	j->taskgroups[0]->tasks[0]->killtimeout = 30000000000LL;
 	th_register(c, j);
-	run_ok(c, "web", 3);
+	th_run_ok(c, "web", 3);
 	CHECK(strcmp(th_alloc_named(c, "web.web[0]")->id, first) != 0);
 	CHECK_STR(th_alloc_named(c, "web.web[0]")->previousallocation, first);
 	CHECK_INT(th_alloc_named(c, "web.web[0]")->jobversion, 2);
@@ -297,7 +261,7 @@ NMD_TEST(test_sched_generic__updates_destructive_and_in_place)
 
 NMD_TEST(test_sched_generic__static_and_dynamic_ports)
 {
-	struct th_cluster *c = cluster(1, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(1, 8000, 8192);
 	nomad_job *j = th_job("ports", 3, 100, 100);
 	Nomad__NetworkResource *net =
 		nmd_pb_new(&nomad__network_resource__descriptor, NULL);
@@ -307,7 +271,7 @@ NMD_TEST(test_sched_generic__static_and_dynamic_ports)
 	CHECK(NMD_PB_APPEND(NULL, j->taskgroups[0]->networks,
 			    j->taskgroups[0]->n_networks, net));
 	th_register(c, j);
-	run_ok(c, "ports", 1);
+	th_run_ok(c, "ports", 1);
 	CHECK_INT(th_running(c, "ports"), 3);
 	{
 		int seen[3];
@@ -337,11 +301,11 @@ NMD_TEST(test_sched_generic__static_and_dynamic_ports)
 		CHECK(NMD_PB_APPEND(NULL, s->taskgroups[0]->networks,
 				    s->taskgroups[0]->n_networks, n2));
 		th_register(c, s);
-		run_ok(c, "static", 1);
+		th_run_ok(c, "static", 1);
 		CHECK_INT(th_running(c, "static"), 1);
-		m = failed_metric(th_last_update(c), "web");
+		m = th_failed_metric(th_last_update(c), "web");
 		CHECK(m != NULL);
-		CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+		CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 				    "network: reserved port collision db=8080"), 1);
 	}
 	th_free(c);
@@ -349,32 +313,32 @@ NMD_TEST(test_sched_generic__static_and_dynamic_ports)
 
 NMD_TEST(test_sched_generic__distinct_hosts)
 {
-	struct th_cluster *c = cluster(2, 8000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 8000, 8192);
 	nomad_job *j = th_job("spread-out", 3, 100, 100);
 	Nomad__Constraint *k = nmd_pb_new(&nomad__constraint__descriptor, NULL);
 	CHECK(nmd_pb_set_string(NULL, &k->operand, "distinct_hosts"));
 	CHECK(NMD_PB_APPEND(NULL, j->constraints, j->n_constraints, k));
 	th_register(c, j);
-	run_ok(c, "spread-out", 1);
+	th_run_ok(c, "spread-out", 1);
 	CHECK_INT(th_running(c, "spread-out"), 2);
 	CHECK_INT(th_running_on(c, "spread-out", c->nodes[0]->id), 1);
 	CHECK_INT(th_running_on(c, "spread-out", c->nodes[1]->id), 1);
-	CHECK(failed_metric(th_last_update(c), "web") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "web") != NULL);
 	th_free(c);
 }
 
 NMD_TEST(test_sched_generic__completed_batch_allocations_stay_done)
 {
-	struct th_cluster *c = cluster(2, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 4000, 8192);
 	nomad_job *j = th_job("batch", 2, 100, 100);
 	j->type = NOMAD__JOB_TYPE__batch;
 	th_register(c, j);
-	run_ok(c, "batch", 1);
+	th_run_ok(c, "batch", 1);
 	CHECK_INT(th_running(c, "batch"), 2);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		c->allocs[i]->clientstatus =
 			NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
-	run_ok(c, "batch", 2);
+	th_run_ok(c, "batch", 2);
 	CHECK_INT(th_running(c, "batch"), 0);
 	CHECK_INT(c->n_plans, 1); /* nothing to do */
 	th_free(c);
@@ -384,10 +348,10 @@ NMD_TEST(test_sched_generic__completed_batch_allocations_stay_done)
  * are equal byte for byte; another seed places differently. */
 static uint8_t *plan_bytes(uint64_t seed, size_t *len)
 {
-	struct th_cluster *c = cluster(50, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(50, 4000, 8192);
 	uint8_t *out = NULL;
 	th_register(c, th_job("det", 20, 300, 300));
-	run_ok(c, "det", seed);
+	th_run_ok(c, "det", seed);
 	CHECK_INT(c->n_plans, 1);
 	nomad_job_free(c->plans[0]->job); /* compare the placements */
 	c->plans[0]->job = NULL;
@@ -411,11 +375,11 @@ NMD_TEST(test_sched_generic__same_seed_same_plan)
 
 NMD_TEST(test_sched_generic__rejected_node_exhausts_attempts)
 {
-	struct th_cluster *c = cluster(1, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(1, 4000, 8192);
 	const nomad_eval *done;
 	th_register(c, th_job("web", 1, 100, 100));
 	c->reject_node = c->nodes[0]->id;
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(c->n_plans, 5); /* service: 5 attempts */
 	done = th_last_update(c);
 	CHECK_INT(done->status, NOMAD__EVALUATION__STATUS_KIND__failed);
@@ -428,7 +392,7 @@ NMD_TEST(test_sched_generic__rejected_node_exhausts_attempts)
 
 NMD_TEST(test_sched_generic__bad_input)
 {
-	struct th_cluster *c = cluster(1, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(1, 4000, 8192);
 	nomad_eval *e = th_eval(c, "nope");
 	nomad_error err;
 	nomad_sched *s;
@@ -452,7 +416,7 @@ NMD_TEST(test_sched_generic__bad_input)
 	/* A node without resources is exhausted, not a crash. */
 	th_add_node(c, "empty", "dc1", 0, 0, 0);
 	th_register(c, th_job("web", 2, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 2);
 	th_free(c);
 }
@@ -477,7 +441,7 @@ NMD_TEST(test_sched_generic__random_clusters_never_overcommit)
 			int count = 1 + (int)((r >> (8 * j)) % 8);
 			snprintf(id, sizeof(id), "job%d", j);
 			th_register(c, th_job(id, count, 1000, 1024));
-			run_ok(c, id, seed + (uint64_t)j);
+			th_run_ok(c, id, seed + (uint64_t)j);
 			want += count;
 		}
 		/* Every slot fits exactly one allocation. */
@@ -527,7 +491,7 @@ static uint64_t desired(const nomad_plan *p, const char *tg, const char *what)
  * plan` shows it. */
 NMD_TEST(test_sched_generic__annotations_for_a_dry_run)
 {
-	struct th_cluster *c = cluster(3, 4000, 8192);
+	struct th_cluster *c = th_cluster_of(3, 4000, 8192);
 	nomad_eval *e;
 	nomad_error err;
 	th_register(c, th_job("web", 4, 100, 100));
@@ -558,18 +522,18 @@ NMD_TEST(test_sched_generic__annotations_for_a_dry_run)
  * searched for again (CoalescedFailures), and all of them are queued. */
 NMD_TEST(test_sched_generic__failures_coalesce)
 {
-	struct th_cluster *c = cluster(2, 1000, 8192);
+	struct th_cluster *c = th_cluster_of(2, 1000, 8192);
 	const nomad_eval *done;
 	const Nomad__AllocationMetric *m;
 	th_register(c, th_job("web", 6, 400, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 4);
 	done = th_last_update(c);
-	m = failed_metric(done, "web");
+	m = th_failed_metric(done, "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->coalescedfailures, 1);
 	CHECK_INT(m->nodesevaluated, 2);
-	CHECK_INT(int_entry(done->queuedallocations, done->n_queuedallocations,
+	CHECK_INT(th_entry(done->queuedallocations, done->n_queuedallocations,
 			    "web"), 2);
 	th_free(c);
 }

@@ -693,6 +693,42 @@ nomad_err th_run(struct th_cluster *c, const char *job_id, uint64_t seed,
 	return rc;
 }
 
+void th_run_ok_at(struct th_cluster *c, const char *job_id, uint64_t seed,
+		  const char *file, int line)
+{
+	nomad_error err;
+	if (th_run(c, job_id, seed, &err) != NOMAD_OK)
+		nmd_test_fail(file, line, "process %s: %s", job_id, err.message);
+}
+
+struct th_cluster *th_cluster_of(int nodes, int cpu, int mem)
+{
+	struct th_cluster *c = th_new();
+	for (int i = 0; i < nodes; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "node-%d", i);
+		th_add_node(c, name, "dc1", cpu, mem, 100000);
+	}
+	return c;
+}
+
+const Nomad__AllocationMetric *th_failed_metric(const nomad_eval *e,
+						const char *group)
+{
+	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
+		if (!strcmp(e->failedtgallocs[i]->key, group))
+			return e->failedtgallocs[i]->value;
+	return NULL;
+}
+
+int64_t th_entry(Nomad__IntEntry *const *list, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i]->key, key))
+			return list[i]->value;
+	return 0;
+}
+
 size_t th_running(struct th_cluster *c, const char *job_id)
 {
 	size_t n = 0;

@@ -73,6 +73,21 @@ nomad_err th_run_eval(struct th_cluster *c, const nomad_eval *eval,
 		      uint64_t seed, nomad_error *err);
 nomad_eval *th_eval(struct th_cluster *c, const char *job_id);
 
+/* th_run, failing the test at the caller's line when processing
+ * returns an error. */
+void th_run_ok_at(struct th_cluster *c, const char *job_id, uint64_t seed,
+		  const char *file, int line);
+#define th_run_ok(c, job_id, seed) \
+	th_run_ok_at((c), (job_id), (seed), __FILE__, __LINE__)
+/* `nodes` ready nodes "node-<i>" in dc1, of cpu MHz and mem MB (disk
+ * 100 GB). */
+struct th_cluster *th_cluster_of(int nodes, int cpu, int mem);
+/* The failed-placement metric of `group` in evaluation `e`, or NULL. */
+const Nomad__AllocationMetric *th_failed_metric(const nomad_eval *e,
+						const char *group);
+/* The value of `key` in a metric's counts, 0 when absent. */
+int64_t th_entry(Nomad__IntEntry *const *list, size_t n, const char *key);
+
 /* Allocations of a job still meant to run (desired run, not terminal). */
 size_t th_running(struct th_cluster *c, const char *job_id);
 size_t th_running_on(struct th_cluster *c, const char *job_id,

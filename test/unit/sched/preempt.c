@@ -16,13 +16,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 static struct th_cluster *one_node(int cpu)
 {
 	struct th_cluster *c = th_new();
@@ -42,7 +35,7 @@ static void place(struct th_cluster *c, nomad_job *j, uint64_t seed)
 {
 	const char *id = j->id;
 	th_register(c, j);
-	run_ok(c, id, seed);
+	th_run_ok(c, id, seed);
 }
 
 static nomad_job *system_job(const char *id, int priority, int cpu)
@@ -76,25 +69,6 @@ static size_t preemption_evals(struct th_cluster *c, const char *job)
 		n += !strcmp(c->created[i]->triggeredby, "preemption") &&
 		     (!job || !strcmp(c->created[i]->jobid, job));
 	return n;
-}
-
-static const Nomad__AllocationMetric *failed_metric(struct th_cluster *c,
-						    const char *tg)
-{
-	const nomad_eval *e = th_last_update(c);
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-static int64_t int_entry(Nomad__IntEntry *const *list, size_t n,
-			 const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return 0;
 }
 
 /* A node of 4000 MHz full with low-a (priority 20, 1400 MHz), low-b (20,
@@ -218,9 +192,9 @@ NMD_TEST(test_sched_preempt__never_within_ten)
 	CHECK(!evicted(alloc0(c, "p41")));
 	CHECK_INT(preemption_evals(c, NULL), 0);
 	CHECK_INT(c->plans[c->n_plans - 1]->n_nodepreemptions, 0);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "cpu"), 1);
 	th_free(c);
 	/* Exactly ten below is fair game. */
@@ -411,9 +385,9 @@ NMD_TEST(test_sched_preempt__port_held_within_ten_fails)
 	place(c, agent, 2);
 	CHECK_INT(th_running(c, "agent"), 0);
 	CHECK_INT(th_running(c, "mid"), 1);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "network: reserved port collision http=8080"), 1);
 	th_free(c);
 }
@@ -458,9 +432,9 @@ NMD_TEST(test_sched_preempt__device_held_within_ten_fails)
 	place(c, gpu(system_job("agent", 50, 100), 1), 2);
 	CHECK_INT(th_running(c, "agent"), 0);
 	CHECK_INT(th_running(c, "mid"), 1);
-	m = failed_metric(c, "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(int_entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			    "devices: no devices match request"), 1);
 	th_free(c);
 }

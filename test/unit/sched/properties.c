@@ -288,14 +288,6 @@ static nomad_job *random_job(struct rnd *r, const char *id,
 	return j;
 }
 
-static void run_ok(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process %s: %s", job,
-			      err.message);
-}
-
 /* Register and schedule `n_jobs` random jobs "j0", "j1", ... */
 static void schedule_random_jobs(struct th_cluster *c, struct rnd *r,
 				 int n_jobs, const struct job_shape *s)
@@ -304,7 +296,7 @@ static void schedule_random_jobs(struct th_cluster *c, struct rnd *r,
 		char id[16];
 		snprintf(id, sizeof(id), "j%d", i);
 		th_register(c, random_job(r, id, s));
-		run_ok(c, id, rnd_next(r));
+		th_run_ok(c, id, rnd_next(r));
 	}
 }
 
@@ -524,7 +516,7 @@ NMD_TEST(test_sched_properties__counts_met_when_room)
 			j = random_job(&r, id, &shape);
 			CHECK(nmd_pb_set_string(NULL, &j->datacenters[0], "dc*"));
 			th_register(c, j);
-			run_ok(c, id, rnd_next(&r));
+			th_run_ok(c, id, rnd_next(&r));
 			CHECK_INT(th_last_update(c)->n_failedtgallocs, 0);
 		}
 		for (size_t k = 0; k < c->n_jobs; k++) {
@@ -558,7 +550,7 @@ NMD_TEST(test_sched_properties__counts_met_after_scaling_and_failures)
 		CHECK(nmd_pb_set_string(NULL, &j->datacenters[0], "dc1"));
 		CHECK_OK(nomad_job_copy(&k, j));
 		th_register(c, j);
-		run_ok(c, "app", rnd_next(&r));
+		th_run_ok(c, "app", rnd_next(&r));
 		for (size_t i = 0; i < c->n_allocs; i++)
 			if (rnd_pct(&r, 30)) {
 				c->allocs[i]->clientstatus =
@@ -576,12 +568,12 @@ NMD_TEST(test_sched_properties__counts_met_after_scaling_and_failures)
 			k->taskgroups[g]->count = rnd_int(&r, 0, 12);
 		}
 		th_register(c, k);
-		run_ok(c, "app", rnd_next(&r));
+		th_run_ok(c, "app", rnd_next(&r));
 		/* As in Nomad, an evaluation that both reschedules and scales
 		 * down stops the excess only among the allocations that were
 		 * running (computeStop before computePlacements); the next
 		 * evaluation stops the rest. */
-		run_ok(c, "app", rnd_next(&r));
+		th_run_ok(c, "app", rnd_next(&r));
 		for (size_t g = 0; g < k->n_taskgroups; g++)
 			CHECK_INT(running_in_group(c, "app", k->taskgroups[g]->name),
 				  k->taskgroups[g]->count);
@@ -737,7 +729,7 @@ NMD_TEST(test_sched_properties__node_without_resources)
 	const Nomad__AllocationMetric *m;
 	th_add_node(c, "empty", "dc1", 0, 0, 0);
 	th_register(c, th_job("web", 1, 100, 100));
-	run_ok(c, "web", 1);
+	th_run_ok(c, "web", 1);
 	CHECK_INT(th_running(c, "web"), 0);
 	m = th_last_update(c)->failedtgallocs[0]->value;
 	CHECK_INT(m->nodesexhausted, 1);
@@ -796,7 +788,7 @@ NMD_TEST(test_sched_properties__bad_constraints_fail_with_a_reason)
 			th_node_changed(c, c->nodes[0]);
 			check_invalid(j, bad[i].problem);
 			th_register(c, j);
-			run_ok(c, "bad", 1);
+			th_run_ok(c, "bad", 1);
 			/* Nothing placed; the reason is the constraint. */
 			CHECK_INT(th_running(c, "bad"), 0);
 			done = th_last_update(c);
@@ -923,7 +915,7 @@ NMD_TEST(test_sched_properties__random_garbage_constraints)
 						    tg->n_constraints, x));
 			}
 			th_register(c, j);
-			run_ok(c, id, rnd_next(&r));
+			th_run_ok(c, id, rnd_next(&r));
 		}
 		check_no_overcommit(c, seed);
 		check_placements(c, seed);

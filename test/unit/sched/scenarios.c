@@ -11,13 +11,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	nomad_error err;
-	if (th_run(c, job, 5, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 static void constrain(nomad_job *j, const char *l, const char *op,
 		      const char *r)
 {
@@ -42,7 +35,7 @@ NMD_TEST(test_sched_scenarios__datacenter_globs)
 	nomad_job *j = th_job("web", 6, 100, 100);
 	CHECK(nmd_pb_set_string(NULL, &j->datacenters[0], "dc*"));
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 5);
 	CHECK_INT(th_running(c, "web"), 6);
 	CHECK_INT(on(c, "web", x), 0);
 	CHECK_INT(on(c, "web", a) + on(c, "web", b), 6);
@@ -59,17 +52,17 @@ NMD_TEST(test_sched_scenarios__node_pools)
 	th_node_changed(c, gpu);
 	CHECK(nmd_pb_set_string(NULL, &j->nodepool, "gpu"));
 	th_register(c, j);
-	run_ok(c, "train");
+	th_run_ok(c, "train", 5);
 	CHECK_INT(on(c, "train", gpu), 2);
 	CHECK_INT(on(c, "train", plain), 0);
 	/* "all" takes every pool; no pool means "default". */
 	k = th_job("any", 4, 100, 100);
 	CHECK(nmd_pb_set_string(NULL, &k->nodepool, "all"));
 	th_register(c, k);
-	run_ok(c, "any");
+	th_run_ok(c, "any", 5);
 	CHECK_INT(th_running(c, "any"), 4);
 	th_register(c, th_job("plain", 2, 100, 100));
-	run_ok(c, "plain");
+	th_run_ok(c, "plain", 5);
 	CHECK_INT(on(c, "plain", gpu), 0);
 	th_free(c);
 }
@@ -82,7 +75,7 @@ NMD_TEST(test_sched_scenarios__ineligible_nodes_take_no_placements)
 	off->schedulingeligibility = NOMAD__NODE__ELIGIBILITY_KIND__ineligible;
 	th_node_changed(c, off);
 	th_register(c, th_job("web", 3, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 5);
 	CHECK_INT(on(c, "web", off), 0);
 	CHECK_INT(on(c, "web", ok), 3);
 	th_free(c);
@@ -106,7 +99,7 @@ NMD_TEST(test_sched_scenarios__operands_through_node_data)
 		nomad_job *j = th_job("versioned", 2, 100, 100);
 		constrain(j, "${attr.nomad.version}", "version", ">= 1.6, < 2");
 		th_register(c, j);
-		run_ok(c, "versioned");
+		th_run_ok(c, "versioned", 5);
 		/* 1.9.0-beta is a pre-release the constraint does not name. */
 		CHECK_INT(on(c, "versioned", n[1]), 2);
 	}
@@ -114,7 +107,7 @@ NMD_TEST(test_sched_scenarios__operands_through_node_data)
 		nomad_job *j = th_job("fast-ssd", 2, 100, 100);
 		constrain(j, "${meta.tags}", "set_contains", "fast, ssd");
 		th_register(c, j);
-		run_ok(c, "fast-ssd");
+		th_run_ok(c, "fast-ssd", 5);
 		CHECK_INT(on(c, "fast-ssd", n[0]), 2);
 	}
 	{
@@ -122,7 +115,7 @@ NMD_TEST(test_sched_scenarios__operands_through_node_data)
 		constrain(j, "${node.unique.name}", "regexp", "^web-[12]$");
 		constrain(j, "${meta.tags}", "set_contains_any", "gpu");
 		th_register(c, j);
-		run_ok(c, "named");
+		th_run_ok(c, "named", 5);
 		CHECK_INT(on(c, "named", n[2]), 2);
 	}
 	th_free(c);
@@ -136,7 +129,7 @@ NMD_TEST(test_sched_scenarios__anti_affinity_spreads_a_group)
 	nomad_node *a = th_add_node(c, "a", "dc1", 16000, 16384, 10000);
 	nomad_node *b = th_add_node(c, "b", "dc1", 16000, 16384, 10000);
 	th_register(c, th_job("pair", 2, 100, 100));
-	run_ok(c, "pair");
+	th_run_ok(c, "pair", 5);
 	CHECK_INT(on(c, "pair", a), 1);
 	CHECK_INT(on(c, "pair", b), 1);
 	th_free(c);
@@ -155,14 +148,14 @@ NMD_TEST(test_sched_scenarios__several_groups_and_a_removed_one)
 	db->count = 1;
 	CHECK(NMD_PB_APPEND(NULL, j->taskgroups, j->n_taskgroups, db));
 	th_register(c, j);
-	run_ok(c, "app");
+	th_run_ok(c, "app", 5);
 	CHECK(th_alloc_named(c, "app.web[0]") != NULL);
 	CHECK(th_alloc_named(c, "app.web[1]") != NULL);
 	CHECK(th_alloc_named(c, "app.db[0]") != NULL);
 	/* The db group leaves the job: its allocation stops. */
 	k = th_job("app", 2, 100, 100);
 	th_register(c, k);
-	run_ok(c, "app");
+	th_run_ok(c, "app", 5);
 	CHECK(th_alloc_named(c, "app.db[0]") == NULL);
 	CHECK_INT(th_running(c, "app"), 2);
 	th_free(c);
@@ -181,9 +174,9 @@ static bool lands_with_the_load(int algorithm)
 	c->config->has_scheduleralgorithm = 1;
 	c->config->scheduleralgorithm = algorithm;
 	th_register(c, th_job("load", 1, 4000, 4096));
-	run_ok(c, "load");
+	th_run_ok(c, "load", 5);
 	th_register(c, th_job("new", 1, 500, 500));
-	run_ok(c, "new");
+	th_run_ok(c, "new", 5);
 	for (size_t k = 0; k < c->n_nodes; k++)
 		shared |= on(c, "load", c->nodes[k]) && on(c, "new", c->nodes[k]);
 	th_free(c);
@@ -203,7 +196,7 @@ NMD_TEST(test_sched_scenarios__capacity_unblocks_a_blocked_evaluation)
 	nomad_error err;
 	th_add_node(c, "small", "dc1", 1000, 1024, 10000);
 	th_register(c, th_job("big", 2, 800, 800));
-	run_ok(c, "big");
+	th_run_ok(c, "big", 5);
 	CHECK_INT(th_running(c, "big"), 1);
 	CHECK_INT(c->n_created, 1);
 	CHECK_OK(nomad_eval_copy(&blocked, c->created[0]));

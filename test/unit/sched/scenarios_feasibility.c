@@ -14,18 +14,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_seed(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	run_seed(c, job, 7);
-}
-
 static Nomad__Constraint *constraint(const char *l, const char *op,
 				     const char *r)
 {
@@ -79,24 +67,6 @@ static size_t on(struct th_cluster *c, const char *job, const nomad_node *n)
 	return th_running_on(c, job, n->id);
 }
 
-static const Nomad__AllocationMetric *failed_metric(const nomad_eval *e,
-						    const char *tg)
-{
-	for (size_t i = 0; e && i < e->n_failedtgallocs; i++)
-		if (!strcmp(e->failedtgallocs[i]->key, tg))
-			return e->failedtgallocs[i]->value;
-	return NULL;
-}
-
-/* A map entry's value; -1 when the key is absent. */
-static int64_t entry(Nomad__IntEntry *const *list, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i]->key, key))
-			return list[i]->value;
-	return -1;
-}
-
 /* The first key of `list` starting with `prefix`, or NULL. */
 static const char *key_with(Nomad__IntEntry *const *list, size_t n,
 			    const char *prefix)
@@ -140,12 +110,12 @@ NMD_TEST(test_sched_scenarios_feasibility__datacenter_globs_and_lists)
 	add_dc(j, "eu-*");
 	one_per_node(j);
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	CHECK_INT(used_mask(c, "web"), 0x5);
 	/* Placements that found no node: the group failed, not the eval. */
 	CHECK_INT(th_last_update(c)->status,
 		  NOMAD__EVALUATION__STATUS_KIND__complete);
-	CHECK(failed_metric(th_last_update(c), "web") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "web") != NULL);
 	th_free(c);
 }
 
@@ -159,7 +129,7 @@ NMD_TEST(test_sched_scenarios_feasibility__star_and_no_datacenters_take_all)
 	CHECK(nmd_pb_set_string(NULL, &j->datacenters[0], "*"));
 	one_per_node(j);
 	th_register(c, j);
-	run_ok(c, "star");
+	th_run_ok(c, "star", 7);
 	CHECK_INT(used_mask(c, "star"), 0x7);
 	/* No datacenters at all reads as Nomad's default, "*". */
 	k = th_job("none", 3, 100, 100);
@@ -169,7 +139,7 @@ NMD_TEST(test_sched_scenarios_feasibility__star_and_no_datacenters_take_all)
 	k->n_datacenters = 0;
 	one_per_node(k);
 	th_register(c, k);
-	run_ok(c, "none");
+	th_run_ok(c, "none", 7);
 	CHECK_INT(used_mask(c, "none"), 0x7);
 	th_free(c);
 }
@@ -183,12 +153,12 @@ NMD_TEST(test_sched_scenarios_feasibility__pool_without_nodes_blocks)
 	th_add_node(c, "a", "dc1", 4000, 4096, 10000);
 	CHECK(nmd_pb_set_string(NULL, &j->nodepool, "gpu"));
 	th_register(c, j);
-	run_ok(c, "gpu-job");
+	th_run_ok(c, "gpu-job", 7);
 	CHECK_INT(th_running(c, "gpu-job"), 0);
 	CHECK_INT(c->n_plans, 0); /* nothing to submit */
 	done = th_last_update(c);
 	CHECK_INT(done->status, NOMAD__EVALUATION__STATUS_KIND__complete);
-	m = failed_metric(done, "web");
+	m = th_failed_metric(done, "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 0);
 	CHECK_INT(m->coalescedfailures, 1);
@@ -225,10 +195,10 @@ NMD_TEST(test_sched_scenarios_feasibility__only_ready_nodes)
 	th_node_changed(c, ok);
 	one_per_node(j);
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	CHECK_INT(used_mask(c, "web"), 0x8);
 	/* Nodes that are not ready are never candidates: not evaluated. */
-	m = failed_metric(th_last_update(c), "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 1);
 	CHECK_INT(m->coalescedfailures, 2);
@@ -248,13 +218,13 @@ NMD_TEST(test_sched_scenarios_feasibility__ineligible_and_draining_nodes)
 	th_node_changed(c, off);
 	one_per_node(j);
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	CHECK_INT(used_mask(c, "web"), 0x4);
 	CHECK_INT(th_running(c, "web"), 1);
 	/* Eligible again: the next evaluation uses it. */
 	off->schedulingeligibility = NOMAD__NODE__ELIGIBILITY_KIND__eligible;
 	th_node_changed(c, off);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	CHECK_INT(used_mask(c, "web"), 0x5);
 	th_free(c);
 }
@@ -295,9 +265,9 @@ NMD_TEST(test_sched_scenarios_feasibility__drivers_detected_and_healthy)
 	th_node_changed(c, off);
 	one_per_node(j);
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	CHECK_INT(used_mask(c, "web"), 0x9);
-	m = failed_metric(th_last_update(c), "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 5);
 	CHECK_INT(m->nodesfiltered, 5); /* 3 drivers, 2 distinct_hosts */
@@ -313,12 +283,12 @@ NMD_TEST(test_sched_scenarios_feasibility__missing_driver_reason)
 	CHECK(nmd_pb_set_string(NULL, &j->taskgroups[0]->tasks[0]->driver,
 				"java"));
 	th_register(c, j);
-	run_ok(c, "java");
-	m = failed_metric(th_last_update(c), "web");
+	th_run_ok(c, "java", 7);
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 1);
 	CHECK_INT(m->nodesfiltered, 1);
-	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			"missing drivers"), 1);
 	th_free(c);
 }
@@ -384,7 +354,7 @@ static void check_rows(const struct row *rows, size_t n)
 			constrain(j, (enum level)at, rows[i].l, rows[i].op,
 				  rows[i].r ? r : NULL);
 			th_register(c, j);
-			run_ok(c, "op");
+			th_run_ok(c, "op", 7);
 			if (used_mask(c, "op") != rows[i].want)
 				nmd_test_fail(__FILE__, __LINE__,
 					      "%s %s %s at level %d: nodes 0x%x, "
@@ -473,7 +443,7 @@ NMD_TEST(test_sched_scenarios_feasibility__levels_combine)
 	constrain(j, TASK, "${meta.tags}", "set_contains", "c"); /* n1 n2 */
 	constrain(j, TASK, "${attr.gpu.model}", "is_not_set", NULL);
 	th_register(c, j);
-	run_ok(c, "all");
+	th_run_ok(c, "all", 7);
 	CHECK_INT(used_mask(c, "all"), 0x2);
 	th_free(c);
 }
@@ -498,12 +468,12 @@ NMD_TEST(test_sched_scenarios_feasibility__class_checked_once)
 	CHECK_STR(c->nodes[0]->computedclass, c->nodes[2]->computedclass);
 	constrain(j, JOB, "${attr.kernel.name}", "=", "linux");
 	th_register(c, j);
-	run_ok(c, "win");
-	m = failed_metric(th_last_update(c), "web");
+	th_run_ok(c, "win", 7);
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 3);
 	CHECK_INT(m->nodesfiltered, 3);
-	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			"${attr.kernel.name} = linux"), 1);
 	th_free(c);
 }
@@ -526,7 +496,7 @@ NMD_TEST(test_sched_scenarios_feasibility__unique_constraint_escapes_class)
 			constrain(j, (enum level)at, "${attr.unique.hostname}",
 				  "!=", "n0");
 			th_register(c, j);
-			run_seed(c, "esc", seed);
+			th_run_ok(c, "esc", seed);
 			CHECK_INT(used_mask(c, "esc"), 0x6);
 			CHECK_INT(c->n_created, 0);
 			th_free(c);
@@ -543,7 +513,7 @@ NMD_TEST(test_sched_scenarios_feasibility__escaped_blocked_evaluation)
 	one_per_node(j);
 	constrain(j, GROUP, "${node.unique.name}", "regexp", "^n[01]$");
 	th_register(c, j);
-	run_ok(c, "esc");
+	th_run_ok(c, "esc", 7);
 	CHECK_INT(used_mask(c, "esc"), 0x3);
 	/* The blocked evaluation says so: any node change may unblock it. */
 	CHECK_INT(c->n_created, 1);
@@ -566,7 +536,7 @@ NMD_TEST(test_sched_scenarios_feasibility__blocked_class_eligibility)
 	th_node_changed(c, w);
 	constrain(j, JOB, "${attr.kernel.name}", "=", "linux");
 	th_register(c, j);
-	run_ok(c, "big");
+	th_run_ok(c, "big", 7);
 	CHECK_INT(on(c, "big", l), 1);
 	CHECK_INT(c->n_created, 1);
 	b = c->created[0];
@@ -642,29 +612,29 @@ NMD_TEST(test_sched_scenarios_feasibility__static_port_collisions)
 	const char *key;
 	static_port(j, "http", 8080);
 	th_register(c, j);
-	run_ok(c, "lb");
+	th_run_ok(c, "lb", 7);
 	/* Once per node: two placed, the third collides on both. */
 	CHECK_INT(on(c, "lb", a), 1);
 	CHECK_INT(on(c, "lb", b), 1);
 	CHECK_INT(port_of(c, "lb.web[0]", "http"), 8080);
-	m = failed_metric(th_last_update(c), "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesexhausted, 2);
 	key = key_with(m->dimensionexhausted, m->n_dimensionexhausted,
 		       "network: reserved port collision");
 	CHECK(key != NULL);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted, key), 2);
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted, key), 2);
 	/* Another job asking the same port collides with the first. */
 	k = th_job("other", 1, 100, 100);
 	static_port(k, "admin", 8080);
 	th_register(c, k);
-	run_ok(c, "other");
+	th_run_ok(c, "other", 7);
 	CHECK_INT(th_running(c, "other"), 0);
 	/* A free port fits beside it. */
 	o = th_job("free", 2, 100, 100);
 	static_port(o, "admin", 8081);
 	th_register(c, o);
-	run_ok(c, "free");
+	th_run_ok(c, "free", 7);
 	CHECK_INT(th_running(c, "free"), 2);
 	th_free(c);
 }
@@ -684,13 +654,13 @@ NMD_TEST(test_sched_scenarios_feasibility__node_reserved_host_ports)
 	th_node_changed(c, n);
 	static_port(j, "http", 8005);
 	th_register(c, j);
-	run_ok(c, "in");
+	th_run_ok(c, "in", 7);
 	CHECK_INT(th_running(c, "in"), 0);
-	CHECK(failed_metric(th_last_update(c), "web") != NULL);
+	CHECK(th_failed_metric(th_last_update(c), "web") != NULL);
 	k = th_job("out", 1, 100, 100);
 	static_port(k, "http", 8011);
 	th_register(c, k);
-	run_ok(c, "out");
+	th_run_ok(c, "out", 7);
 	CHECK_INT(th_running(c, "out"), 1);
 	th_free(c);
 }
@@ -709,7 +679,7 @@ NMD_TEST(test_sched_scenarios_feasibility__node_dynamic_port_range)
 	th_node_changed(c, n);
 	dynamic_port(j, "http");
 	th_register(c, j);
-	run_ok(c, "dyn");
+	th_run_ok(c, "dyn", 7);
 	/* Three ports in the node's range: three placements, each its own. */
 	CHECK_INT(th_running(c, "dyn"), 3);
 	for (int i = 0; i < 4; i++) {
@@ -724,9 +694,9 @@ NMD_TEST(test_sched_scenarios_feasibility__node_dynamic_port_range)
 		seen |= 1 << (p - 30000);
 	}
 	CHECK_INT(seen, 0x7);
-	m = failed_metric(th_last_update(c), "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			"network: dynamic port selection failed"), 1);
 	th_free(c);
 }
@@ -749,10 +719,10 @@ NMD_TEST(test_sched_scenarios_feasibility__dynamic_ports_skip_used_ones)
 		static_port(s, "a", 40000);
 		static_port(s, "b", 40002);
 		th_register(c, s);
-		run_seed(c, "fixed", seed);
+		th_run_ok(c, "fixed", seed);
 		dynamic_port(d, "http");
 		th_register(c, d);
-		run_seed(c, "dyn", seed);
+		th_run_ok(c, "dyn", seed);
 		CHECK_INT(th_running(c, "dyn"), 2);
 		p0 = port_of(c, "dyn.web[0]", "http");
 		p1 = port_of(c, "dyn.web[1]", "http");
@@ -781,23 +751,23 @@ NMD_TEST(test_sched_scenarios_feasibility__failure_metrics)
 	th_node_changed(c, w2);
 	constrain(j, GROUP, "${attr.kernel.name}", "=", "linux");
 	th_register(c, j);
-	run_ok(c, "m");
+	th_run_ok(c, "m", 7);
 	CHECK_INT(th_running(c, "m"), 0);
 	done = th_last_update(c);
 	CHECK_INT(done->status, NOMAD__EVALUATION__STATUS_KIND__complete);
 	CHECK(done->blockedeval != NULL);
-	m = failed_metric(done, "web");
+	m = th_failed_metric(done, "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesevaluated, 5);
 	CHECK_INT(m->nodesfiltered, 2);
 	CHECK_INT(m->nodesexhausted, 3);
-	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			"${attr.kernel.name} = linux"), 2);
 	CHECK_INT(m->n_dimensionexhausted, 3);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted, "cpu"), 1);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted,
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted, "cpu"), 1);
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted,
 			"memory"), 1);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted, "disk"),
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted, "disk"),
 		  1);
 	CHECK_INT(m->coalescedfailures, 0);
 	CHECK_INT(done->queuedallocations[0]->value, 1);
@@ -810,14 +780,14 @@ NMD_TEST(test_sched_scenarios_feasibility__coalesced_failures)
 	const Nomad__AllocationMetric *m;
 	th_add_node(c, "a", "dc1", 2000, 2048, 10000);
 	th_register(c, th_job("many", 10, 500, 500));
-	run_ok(c, "many");
+	th_run_ok(c, "many", 7);
 	CHECK_INT(th_running(c, "many"), 4);
-	m = failed_metric(th_last_update(c), "web");
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	/* The first failure's metric, six placements in all. */
 	CHECK_INT(m->coalescedfailures, 5);
 	CHECK_INT(th_last_update(c)->queuedallocations[0]->value, 6);
-	CHECK_INT(entry(m->dimensionexhausted, m->n_dimensionexhausted, "cpu"), 1);
+	CHECK_INT(th_entry(m->dimensionexhausted, m->n_dimensionexhausted, "cpu"), 1);
 	th_free(c);
 }
 
@@ -842,17 +812,17 @@ NMD_TEST(test_sched_scenarios_feasibility__class_metrics_by_node_class)
 	}
 	constrain(j, JOB, "${attr.kernel.name}", "=", "linux");
 	th_register(c, j);
-	run_ok(c, "win");
-	m = failed_metric(th_last_update(c), "web");
+	th_run_ok(c, "win", 7);
+	m = th_failed_metric(th_last_update(c), "web");
 	CHECK(m != NULL);
 	CHECK_INT(m->nodesfiltered, 3);
-	CHECK_INT(entry(m->classfiltered, m->n_classfiltered, "batch"), 2);
+	CHECK_INT(th_entry(m->classfiltered, m->n_classfiltered, "batch"), 2);
 	CHECK_INT(m->n_classfiltered, 1);
 	/* The two "batch" nodes share a computed class: one check, one
 	 * class hit; the third is a class of its own. */
-	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			"${attr.kernel.name} = linux"), 2);
-	CHECK_INT(entry(m->constraintfiltered, m->n_constraintfiltered,
+	CHECK_INT(th_entry(m->constraintfiltered, m->n_constraintfiltered,
 			"computed class ineligible"), 1);
 	th_free(c);
 }
@@ -872,7 +842,7 @@ NMD_TEST(test_sched_scenarios_feasibility__dynamic_ports_avoid_own_static)
 	static_port(j, "admin", 20000);
 	dynamic_port(j, "http");
 	th_register(c, j);
-	run_ok(c, "dyn");
+	th_run_ok(c, "dyn", 7);
 	CHECK_INT(th_running(c, "dyn"), 1);
 	CHECK_INT(port_of(c, "dyn.web[0]", "admin"), 20000);
 	CHECK_INT(port_of(c, "dyn.web[0]", "http"), 20001);
@@ -885,7 +855,7 @@ NMD_TEST(test_sched_scenarios_feasibility__dynamic_ports_avoid_own_static)
 		dynamic_port(many, label);
 	}
 	th_register(c, many);
-	run_ok(c, "many");
+	th_run_ok(c, "many", 7);
 	sh = th_alloc_named(c, "many.web[0]")->allocatedresources->shared;
 	CHECK_INT(sh->n_ports, 40);
 	for (size_t i = 0; i < sh->n_ports; i++)
@@ -906,7 +876,7 @@ NMD_TEST(test_sched_scenarios_feasibility__scores_best_first)
 		th_add_node(c, name, "dc1", 1000 + 500 * i, 4096, 10000);
 	}
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 7);
 	a = th_alloc_named(c, "web.web[0]");
 	CHECK(a && a->metrics && a->metrics->n_scoremetadata >= 2);
 	for (size_t i = 1; i < a->metrics->n_scoremetadata; i++)
@@ -930,7 +900,7 @@ NMD_TEST(test_sched_scenarios_feasibility__driver_attribute_parse_bool)
 		th_set_attr(n, "driver.docker", v);
 		th_node_changed(c, n);
 		th_register(c, th_job("web", 1, 100, 100));
-		run_ok(c, "web");
+		th_run_ok(c, "web", 7);
 		if ((th_running(c, "web") == 1) != want)
 			nmd_test_fail(__FILE__, __LINE__,
 				      "driver.docker = \"%s\": placed %zu", v,

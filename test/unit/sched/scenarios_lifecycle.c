@@ -19,18 +19,6 @@
 #define SEC 1000000000LL
 #define NOW 1700000000000000000LL /* the harness's "now" */
 
-static void run_seed(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	run_seed(c, job, 13);
-}
-
 static struct th_cluster *cluster(int nodes)
 {
 	struct th_cluster *c = th_new();
@@ -98,9 +86,9 @@ NMD_TEST(test_sched_scenarios_lifecycle__count_down_stops_highest_names)
 {
 	struct th_cluster *c = cluster(3);
 	th_register(c, th_job("web", 5, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	th_register(c, th_job("web", 2, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(stops_in(last_plan(c), "alloc not needed due to job update"),
 		  3);
 	CHECK_INT(placed_in(last_plan(c)), 0);
@@ -116,7 +104,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__count_down_stops_highest_names)
 	CHECK(th_alloc_named(c, "web.web[0]") && th_alloc_named(c, "web.web[1]"));
 	/* Up again: the free names, lowest first. */
 	th_register(c, th_job("web", 4, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(placed_in(last_plan(c)), 2);
 	CHECK_INT(stops_in(last_plan(c), NULL), 0);
 	CHECK(th_alloc_named(c, "web.web[2]") && th_alloc_named(c, "web.web[3]"));
@@ -129,9 +117,9 @@ NMD_TEST(test_sched_scenarios_lifecycle__count_zero_stops_the_group)
 {
 	struct th_cluster *c = cluster(2);
 	th_register(c, th_job("web", 3, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	th_register(c, th_job("web", 0, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(stops_in(last_plan(c), "alloc not needed due to job update"),
 		  3);
 	CHECK_INT(th_running(c, "web"), 0);
@@ -147,19 +135,19 @@ NMD_TEST(test_sched_scenarios_lifecycle__stop_then_purge)
 	nomad_job *j;
 	th_register(c, th_job("a", 2, 100, 100));
 	th_register(c, th_job("b", 2, 100, 100));
-	run_ok(c, "a");
-	run_ok(c, "b");
+	th_run_ok(c, "a", 13);
+	th_run_ok(c, "b", 13);
 	/* Stopped: every allocation stops, nothing is placed. */
 	j = th_job("a", 2, 100, 100);
 	j->has_stop = j->stop = 1;
 	th_register(c, j);
-	run_ok(c, "a");
+	th_run_ok(c, "a", 13);
 	CHECK_INT(stops_in(last_plan(c), "alloc not needed due to job update"),
 		  2);
 	CHECK_INT(placed_in(last_plan(c)), 0);
 	CHECK_INT(th_running(c, "a"), 0);
 	/* Run again: nothing left to stop, no plan. */
-	run_ok(c, "a");
+	th_run_ok(c, "a", 13);
 	CHECK_INT(c->n_plans, 3);
 	/* Purged: the job is gone, its allocations stop the same way. */
 	for (size_t i = 0; i < c->n_jobs; i++)
@@ -169,7 +157,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__stop_then_purge)
 			break;
 		}
 	CHECK(th_find_job(c, "b") == NULL);
-	run_ok(c, "b");
+	th_run_ok(c, "b", 13);
 	CHECK_INT(stops_in(last_plan(c), "alloc not needed due to job update"),
 		  2);
 	CHECK_INT(th_running(c, "b"), 0);
@@ -184,16 +172,16 @@ NMD_TEST(test_sched_scenarios_lifecycle__batch_complete_keeps_its_name)
 	nomad_job *j = th_job("work", 2, 100, 100);
 	j->type = NOMAD__JOB_TYPE__batch;
 	th_register(c, j);
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	th_alloc_named(c, "work.web[0]")->clientstatus =
 		NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
 	/* Nothing changed: the finished one is not run again. */
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	CHECK_INT(c->n_plans, 1);
 	/* Three wanted of the same version (a count change in place): the
 	 * finished one holds its name, only the new name is placed. */
 	j->taskgroups[0]->count = 3;
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	CHECK_INT(placed_in(last_plan(c)), 1);
 	CHECK_STR(first_placed(last_plan(c))->name, "work.web[2]");
 	CHECK_INT(th_running(c, "work"), 2);
@@ -209,13 +197,13 @@ NMD_TEST(test_sched_scenarios_lifecycle__batch_new_version_runs_again)
 	nomad_job *j = th_job("work", 2, 100, 100);
 	j->type = NOMAD__JOB_TYPE__batch;
 	th_register(c, j);
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	th_alloc_named(c, "work.web[0]")->clientstatus =
 		NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
 	j = th_job("work", 2, 100, 200);
 	j->type = NOMAD__JOB_TYPE__batch;
 	th_register(c, j);
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	CHECK_INT(placed_in(last_plan(c)), 2);
 	CHECK_INT(stops_in(last_plan(c), "alloc is being updated due to job update"),
 		  1);
@@ -274,7 +262,7 @@ static struct th_cluster *placed(int nodes, int count,
 	nomad_job *j = th_job("web", count, 100, 100);
 	j->taskgroups[0]->reschedulepolicy = p;
 	th_register(c, j);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), (size_t)count);
 	return c;
 }
@@ -304,7 +292,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_now_exponential)
 	/* One reschedule before, 10 s after the delay: the next is 20 s,
 	 * passed by now. */
 	add_event(a, NOW - 200 * SEC, 10 * SEC, NULL);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(stops_in(last_plan(c), "alloc was rescheduled because it failed"),
 		  1);
 	next = th_alloc_named(c, "web.web[0]");
@@ -335,7 +323,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_later_batches_follow_ups)
 	f[2] = fail(c, "web.web[2]", NOW);
 	for (int i = 0; i < 3; i++)
 		snprintf(ids[i], sizeof(ids[i]), "%s", f[i]->id);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), 0);
 	CHECK_INT(c->n_created, 2);
 	for (size_t i = 0; i < 2; i++) {
@@ -377,7 +365,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_window_is_one_second)
 		struct th_cluster *c = placed(
 			2, 1, policy(2, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 		fail(c, "web.web[0]", NOW - 4 * SEC + late);
-		run_ok(c, "web");
+		th_run_ok(c, "web", 13);
 		CHECK_INT(th_running(c, "web"), late ? 0 : 1);
 		CHECK_INT(c->n_created, late ? 1 : 0);
 		if (late) {
@@ -396,7 +384,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_follow_up_fibonacci)
 	nomad_alloc *a = fail(c, "web.web[0]", NOW);
 	add_event(a, NOW - 100 * SEC, 5 * SEC, NULL);
 	add_event(a, NOW - 50 * SEC, 5 * SEC, NULL);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(c->n_created, 1);
 	CHECK_INT(c->created[0]->waituntil->seconds, NOW / SEC + 10);
 	th_free(c);
@@ -408,7 +396,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__attempts_exhausted_within_interval)
 		2, 1, policy(1, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	add_event(a, NOW - 600 * SEC, 5 * SEC, NULL);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	/* Spent: it keeps its name, failed; nothing placed or created. */
 	CHECK_INT(c->n_plans, 1);
 	CHECK_INT(c->n_created, 0);
@@ -426,7 +414,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__attempts_outside_interval_count_not)
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	const Nomad__RescheduleTracker *t;
 	add_event(a, NOW - 7200 * SEC, 5 * SEC, NULL);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), 1);
 	/* Only events within the interval are carried over, so the old one
 	 * is not; the new one is there in any case. */
@@ -446,7 +434,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__unlimited_always_reschedules)
 	snprintf(id, sizeof(id), "%s", a->id);
 	for (int i = 0; i < 8; i++)
 		add_event(a, NOW - (100 - i) * SEC, 5 * SEC, NULL);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), 1);
 	/* The history is capped; the newest event is this reschedule. */
 	t = th_alloc_named(c, "web.web[0]")->rescheduletracker;
@@ -461,7 +449,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__no_policy_no_reschedule)
 {
 	struct th_cluster *c = placed(2, 2, NULL);
 	fail(c, "web.web[1]", NOW - 600 * SEC);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(c->n_plans, 1);
 	CHECK_INT(th_running(c, "web"), 1);
 	CHECK(th_alloc_named(c, "web.web[1]") == NULL);
@@ -477,7 +465,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__follow_up_past_due_reschedules_now)
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	CHECK(nmd_pb_set_string(NULL, &a->followupevalid,
 				"ffffffff-0000-4000-8000-000000000001"));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), 1);
 	CHECK_INT(c->n_created, 0);
 	th_free(c);
@@ -492,7 +480,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__penalty_node)
 	char node[64];
 	bool seen = false;
 	snprintf(node, sizeof(node), "%s", a->nodeid);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	next = th_alloc_named(c, "web.web[0]");
 	CHECK(strcmp(next->nodeid, node) != 0);
 	for (size_t i = 0; i < next->metrics->n_scoremetadata; i++) {
@@ -516,7 +504,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__penalty_is_only_a_preference)
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	char node[64];
 	snprintf(node, sizeof(node), "%s", a->nodeid);
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running(c, "web"), 1);
 	CHECK_STR(th_alloc_named(c, "web.web[0]")->nodeid, node);
 	th_free(c);
@@ -536,7 +524,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__partial_commit_then_max_attempts)
 	const nomad_eval *done;
 	th_register(c, th_job("web", 2, 800, 800));
 	c->reject_node = big->id;
-	run_ok(c, "web");
+	th_run_ok(c, "web", 13);
 	CHECK_INT(th_running_on(c, "web", one->id), 1);
 	CHECK_INT(th_running_on(c, "web", big->id), 0);
 	CHECK(c->n_plans >= 5);
@@ -561,7 +549,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__batch_has_two_plan_attempts)
 	j->type = NOMAD__JOB_TYPE__batch;
 	th_register(c, j);
 	c->reject_node = c->nodes[0]->id;
-	run_ok(c, "work");
+	th_run_ok(c, "work", 13);
 	CHECK_INT(c->n_plans, 2);
 	CHECK_STR(th_last_update(c)->statusdescription,
 		  "maximum attempts reached (2)");
@@ -610,7 +598,7 @@ static void run_packed(uint64_t seed, uint8_t **plan, size_t *plan_len,
 	CHECK(NMD_PB_APPEND(NULL, j->taskgroups[0]->spreads,
 			    j->taskgroups[0]->n_spreads, s));
 	th_register(c, j);
-	run_seed(c, "det", seed);
+	th_run_ok(c, "det", seed);
 	CHECK_INT(c->n_plans, 1);
 	CHECK_INT(c->n_created, 1);
 	CHECK_OK(nomad_msg_pack(&c->plans[0]->base, NULL, plan, plan_len));

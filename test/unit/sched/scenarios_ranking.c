@@ -14,18 +14,6 @@
 #include "structs/pb.h"
 #include "harness.h"
 
-static void run_seed(struct th_cluster *c, const char *job, uint64_t seed)
-{
-	nomad_error err;
-	if (th_run(c, job, seed, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	run_seed(c, job, 11);
-}
-
 static size_t on(struct th_cluster *c, const char *job, const nomad_node *n)
 {
 	return th_running_on(c, job, n->id);
@@ -134,7 +122,7 @@ static nomad_node *half_loaded(struct th_cluster *c, int algorithm)
 		c->config->scheduleralgorithm = algorithm;
 	}
 	th_register(c, th_job("load", 1, 4000, 4096));
-	run_ok(c, "load");
+	th_run_ok(c, "load", 11);
 	return node_of(c, th_alloc_named(c, "load.web[0]")->nodeid);
 }
 
@@ -145,7 +133,7 @@ NMD_TEST(test_sched_scenarios_ranking__binpack_prefers_the_fuller_node)
 	const nomad_alloc *a;
 	const Nomad__NodeScoreMeta *sf, *se;
 	th_register(c, th_job("new", 1, 500, 500));
-	run_ok(c, "new");
+	th_run_ok(c, "new", 11);
 	empty = c->nodes[0] == full ? c->nodes[1] : c->nodes[0];
 	CHECK_INT(on(c, "new", full), 1);
 	a = th_alloc_named(c, "new.web[0]");
@@ -169,7 +157,7 @@ NMD_TEST(test_sched_scenarios_ranking__spread_algorithm_prefers_the_emptier)
 	nomad_node *empty = c->nodes[0] == full ? c->nodes[1] : c->nodes[0];
 	const nomad_alloc *a;
 	th_register(c, th_job("new", 1, 500, 500));
-	run_ok(c, "new");
+	th_run_ok(c, "new", 11);
 	CHECK_INT(on(c, "new", empty), 1);
 	a = th_alloc_named(c, "new.web[0]");
 	/* Worst fit: the score of the same node is the mirror image. */
@@ -194,7 +182,7 @@ NMD_TEST(test_sched_scenarios_ranking__spread_algorithm_spreads_a_job)
 	c->config->has_scheduleralgorithm = 1;
 	c->config->scheduleralgorithm = NOMAD__SCHEDULER_ALGORITHM__spread;
 	th_register(c, th_job("wide", 4, 500, 500));
-	run_ok(c, "wide");
+	th_run_ok(c, "wide", 11);
 	for (size_t k = 0; k < 4; k++)
 		CHECK_INT(on(c, "wide", c->nodes[k]), 1);
 	th_free(c);
@@ -208,7 +196,7 @@ NMD_TEST(test_sched_scenarios_ranking__job_anti_affinity_penalty)
 	th_add_node(c, "a", "dc1", 16000, 16384, 10000);
 	th_add_node(c, "b", "dc1", 16000, 16384, 10000);
 	th_register(c, th_job("pair", 2, 100, 100));
-	run_ok(c, "pair");
+	th_run_ok(c, "pair", 11);
 	first = th_alloc_named(c, "pair.web[0]");
 	second = th_alloc_named(c, "pair.web[1]");
 	CHECK(strcmp(first->nodeid, second->nodeid) != 0);
@@ -231,11 +219,11 @@ NMD_TEST(test_sched_scenarios_ranking__anti_affinity_counts_placed_allocs)
 	th_add_node(c, "a", "dc1", 64000, 65536, 100000);
 	th_add_node(c, "b", "dc1", 64000, 65536, 100000);
 	th_register(c, th_job("web", 2, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 11);
 	CHECK_INT(on(c, "web", c->nodes[0]), 1);
 	CHECK_INT(on(c, "web", c->nodes[1]), 1);
 	th_register(c, th_job("web", 4, 100, 100));
-	run_ok(c, "web");
+	th_run_ok(c, "web", 11);
 	CHECK_INT(on(c, "web", c->nodes[0]), 2);
 	CHECK_INT(on(c, "web", c->nodes[1]), 2);
 	/* The last placement saw 2 collisions on one node (-3/4) and 1 on
@@ -279,7 +267,7 @@ NMD_TEST(test_sched_scenarios_ranking__affinity_weights_are_normalised)
 	add_affinity(j, "${meta.rack}", "=", "r2", 50);
 	add_affinity(j, "${meta.ssd}", "=", "true", -25);
 	th_register(c, j);
-	run_ok(c, "aff");
+	th_run_ok(c, "aff", 11);
 	a = th_alloc_named(c, "aff.web[0]");
 	/* With affinities every node is ranked. */
 	CHECK_INT(a->metrics->nodesevaluated, 4);
@@ -304,7 +292,7 @@ NMD_TEST(test_sched_scenarios_ranking__affinity_appended_only_when_it_scores)
 	const Nomad__NodeScoreMeta *m;
 	add_affinity(j, "${meta.rack}", "=", "r2", 50);
 	th_register(c, j);
-	run_ok(c, "aff");
+	th_run_ok(c, "aff", 11);
 	m = score_of(th_alloc_named(c, "aff.web[0]"), c->nodes[0]->id);
 	CHECK(m != NULL);
 	CHECK(isnan(scorer(m, "node-affinity")));
@@ -330,11 +318,11 @@ NMD_TEST(test_sched_scenarios_ranking__full_node_can_beat_an_affinity)
 				    k));
 	}
 	th_register(c, load);
-	run_ok(c, "load");
+	th_run_ok(c, "load", 11);
 	CHECK_INT(on(c, "load", c->nodes[0]), 1);
 	add_affinity(j, "${meta.rack}", "=", "r2", 100);
 	th_register(c, j);
-	run_ok(c, "aff");
+	th_run_ok(c, "aff", 11);
 	CHECK_INT(on(c, "aff", c->nodes[0]), 1);
 	th_free(c);
 }
@@ -346,7 +334,7 @@ NMD_TEST(test_sched_scenarios_ranking__negative_affinity_is_a_preference)
 	nomad_job *j = th_job("avoid", 4, 100, 100);
 	add_affinity(j, "${node.datacenter}", "=", "dc1", -100);
 	th_register(c, j);
-	run_ok(c, "avoid");
+	th_run_ok(c, "avoid", 11);
 	CHECK_INT(th_running(c, "avoid"), 4);
 	CHECK(th_last_update(c)->n_failedtgallocs == 0);
 	th_free(c);
@@ -386,7 +374,7 @@ NMD_TEST(test_sched_scenarios_ranking__even_spread_over_three_values)
 		nomad_job *j = th_job("even", 6, 100, 100);
 		add_spread(j, "${meta.rack}", 100);
 		th_register(c, j);
-		run_seed(c, "even", seed);
+		th_run_ok(c, "even", seed);
 		CHECK_INT(on_rack(c, "even", "r1"), 2);
 		CHECK_INT(on_rack(c, "even", "r2"), 2);
 		CHECK_INT(on_rack(c, "even", "r3"), 2);
@@ -404,7 +392,7 @@ NMD_TEST(test_sched_scenarios_ranking__spread_targets_with_percentages)
 		add_target(s, "r2", 30);
 		add_target(s, "r3", 20);
 		th_register(c, j);
-		run_seed(c, "pct", seed);
+		th_run_ok(c, "pct", seed);
 		CHECK_INT(on_rack(c, "pct", "r1"), 5);
 		CHECK_INT(on_rack(c, "pct", "r2"), 3);
 		CHECK_INT(on_rack(c, "pct", "r3"), 2);
@@ -422,7 +410,7 @@ NMD_TEST(test_sched_scenarios_ranking__implicit_target_is_shared)
 		Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
 		add_target(s, "r1", 50);
 		th_register(c, j);
-		run_seed(c, "rest", seed);
+		th_run_ok(c, "rest", seed);
 		CHECK_INT(on_rack(c, "rest", "r1"), 2);
 		CHECK_INT(on_rack(c, "rest", "r2") + on_rack(c, "rest", "r3"), 2);
 		th_free(c);
@@ -441,7 +429,7 @@ NMD_TEST(test_sched_scenarios_ranking__spread_penalises_missing_attribute)
 	bare = th_add_node(c, "bare", "dc1", 64000, 65536, 10000);
 	add_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
-	run_ok(c, "racked");
+	th_run_ok(c, "racked", 11);
 	CHECK_INT(on(c, "racked", bare), 0);
 	CHECK_INT(on_rack(c, "racked", "r1"), 1);
 	CHECK_INT(on_rack(c, "racked", "r2"), 1);
@@ -468,7 +456,7 @@ static int evaluated(int n_nodes, int type, bool affinity)
 	if (affinity)
 		add_affinity(j, "${node.unique.name}", "=", "n3", 50);
 	th_register(c, j);
-	run_ok(c, "lim");
+	th_run_ok(c, "lim", 11);
 	n = th_alloc_named(c, "lim.web[0]")->metrics->nodesevaluated;
 	th_free(c);
 	return n;
@@ -502,7 +490,7 @@ NMD_TEST(test_sched_scenarios_ranking__score_metadata_keeps_top_five)
 	}
 	add_affinity(j, "${attr.kernel.name}", "=", "linux", 50);
 	th_register(c, j);
-	run_ok(c, "top");
+	th_run_ok(c, "top", 11);
 	a = th_alloc_named(c, "top.web[0]");
 	CHECK_INT(a->metrics->nodesevaluated, 10);
 	CHECK_INT(a->metrics->n_scoremetadata, 5);

@@ -35,13 +35,6 @@ static size_t on_rack(struct th_cluster *c, const char *job, const char *rack)
 	return n;
 }
 
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	nomad_error err;
-	if (th_run(c, job, 3, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-}
-
 static void add_affinity(nomad_job *j, const char *l, const char *op,
 			 const char *r, int weight)
 {
@@ -81,7 +74,7 @@ NMD_TEST(test_sched_spread__affinity_draws_placements)
 	nomad_job *j = th_job("near", 3, 100, 100);
 	add_affinity(j, "${meta.rack}", "=", "r2", 100);
 	th_register(c, j);
-	run_ok(c, "near");
+	th_run_ok(c, "near", 3);
 	CHECK_INT(on_rack(c, "near", "r2"), 3);
 	/* The score is in the metric, named as Nomad names it. */
 	{
@@ -102,7 +95,7 @@ NMD_TEST(test_sched_spread__negative_affinity_repels)
 	nomad_job *j = th_job("far", 3, 100, 100);
 	add_affinity(j, "${meta.rack}", "=", "r1", -100);
 	th_register(c, j);
-	run_ok(c, "far");
+	th_run_ok(c, "far", 3);
 	CHECK_INT(on_rack(c, "far", "r1"), 0);
 	th_free(c);
 }
@@ -113,14 +106,14 @@ NMD_TEST(test_sched_spread__even_spread_over_values)
 	nomad_job *j = th_job("even", 6, 100, 100);
 	add_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
-	run_ok(c, "even");
+	th_run_ok(c, "even", 3);
 	CHECK_INT(on_rack(c, "even", "r1"), 3);
 	CHECK_INT(on_rack(c, "even", "r2"), 3);
 	/* Scaling up keeps it even, counting what is already placed. */
 	j = th_job("even", 8, 100, 100);
 	add_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
-	run_ok(c, "even");
+	th_run_ok(c, "even", 3);
 	CHECK_INT(on_rack(c, "even", "r1"), 4);
 	CHECK_INT(on_rack(c, "even", "r2"), 4);
 	th_free(c);
@@ -134,7 +127,7 @@ NMD_TEST(test_sched_spread__targets_set_the_proportions)
 	add_target(s, "r1", 75);
 	add_target(s, "r2", 25);
 	th_register(c, j);
-	run_ok(c, "skew");
+	th_run_ok(c, "skew", 3);
 	CHECK_INT(on_rack(c, "skew", "r1"), 3);
 	CHECK_INT(on_rack(c, "skew", "r2"), 1);
 	th_free(c);
@@ -147,7 +140,7 @@ NMD_TEST(test_sched_spread__implicit_target_takes_the_rest)
 	Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
 	add_target(s, "r1", 50); /* r2 shares the implicit 50% */
 	th_register(c, j);
-	run_ok(c, "rest");
+	th_run_ok(c, "rest", 3);
 	CHECK_INT(on_rack(c, "rest", "r1"), 2);
 	CHECK_INT(on_rack(c, "rest", "r2"), 2);
 	th_free(c);

@@ -18,15 +18,6 @@ static nomad_job *system_job(const char *id, int cpu, int mem, int type)
 	return j;
 }
 
-static void run_ok(struct th_cluster *c, const char *job)
-{
-	nomad_error err;
-	nomad_eval *e = th_eval(c, job);
-	if (th_run_eval(c, e, 1, &err) != NOMAD_OK)
-		nmd_test_fail(__FILE__, __LINE__, "process: %s", err.message);
-	nomad_eval_free(e);
-}
-
 static nomad_node *find_node(struct th_cluster *c, const char *name)
 {
 	for (size_t k = 0; k < c->n_nodes; k++)
@@ -52,18 +43,18 @@ NMD_TEST(test_sched_system__one_per_eligible_node)
 {
 	struct th_cluster *c = five_nodes();
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(th_running(c, "agent"), 3);
 	CHECK_INT(th_running_on(c, "agent", find_node(c, "off")->id), 0);
 	CHECK_INT(th_running_on(c, "agent", find_node(c, "far")->id), 0);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		CHECK_STR(c->allocs[i]->name, "agent.web[0]");
 	/* Nothing changed: nothing to do. */
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(c->n_plans, 1);
 	/* A new node joins: one placement, there. */
 	th_add_node(c, "d", "dc1", 4000, 4096, 10000);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(c->n_plans, 2);
 	CHECK_INT(c->plans[1]->n_nodeallocation, 1);
 	CHECK_STR(c->plans[1]->nodeallocation[0]->key, find_node(c, "d")->id);
@@ -76,13 +67,13 @@ NMD_TEST(test_sched_system__down_node_lost_drained_node_stopped)
 	struct th_cluster *c = five_nodes();
 	nomad_node *a, *b;
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	a = find_node(c, "a");
 	b = find_node(c, "b");
 	a->status = NOMAD__NODE__STATUS_KIND__down;
 	b->drainstrategy = nmd_pb_new(&nomad__drain_strategy__descriptor, NULL);
 	th_node_changed(c, a);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(th_running(c, "agent"), 1);
 	CHECK_INT(th_running_on(c, "agent", find_node(c, "c")->id), 1);
 	/* The lost one says so; nothing replaced it elsewhere. */
@@ -99,7 +90,7 @@ NMD_TEST(test_sched_system__node_that_does_not_fit_is_reported)
 	const nomad_eval *done;
 	th_add_node(c, "tiny", "dc1", 50, 4096, 10000);
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(th_running(c, "agent"), 3);
 	done = th_last_update(c);
 	CHECK_INT(done->n_failedtgallocs, 1);
@@ -114,7 +105,7 @@ NMD_TEST(test_sched_system__updates_stay_on_their_node)
 	nomad_job *j;
 	char id_on_a[64], node_a[64];
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	snprintf(node_a, sizeof(node_a), "%s", find_node(c, "a")->id);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		if (!strcmp(c->allocs[i]->nodeid, node_a))
@@ -122,7 +113,7 @@ NMD_TEST(test_sched_system__updates_stay_on_their_node)
 	/* More memory: replaced, on the same node. */
 	j = system_job("agent", 100, 128, NOMAD__JOB_TYPE__system);
 	th_register(c, j);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(th_running(c, "agent"), 3);
 	CHECK_INT(th_running_on(c, "agent", node_a), 1);
 	for (size_t i = 0; i < c->n_allocs; i++)
@@ -139,17 +130,17 @@ NMD_TEST(test_sched_system__sysbatch_runs_once_per_node)
 {
 	struct th_cluster *c = five_nodes();
 	th_register(c, system_job("sweep", 100, 64, NOMAD__JOB_TYPE__sysbatch));
-	run_ok(c, "sweep");
+	th_run_ok(c, "sweep", 1);
 	CHECK_INT(th_running(c, "sweep"), 3);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		c->allocs[i]->clientstatus =
 			NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete;
-	run_ok(c, "sweep");
+	th_run_ok(c, "sweep", 1);
 	CHECK_INT(th_running(c, "sweep"), 0);
 	CHECK_INT(c->n_plans, 1);
 	/* A node that joins later gets its run. */
 	th_add_node(c, "late", "dc1", 4000, 4096, 10000);
-	run_ok(c, "sweep");
+	th_run_ok(c, "sweep", 1);
 	CHECK_INT(th_running(c, "sweep"), 1);
 	th_free(c);
 }
@@ -159,12 +150,12 @@ NMD_TEST(test_sched_system__stopped_job_stops_everywhere)
 	struct th_cluster *c = five_nodes();
 	nomad_job *j;
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	j = system_job("agent", 100, 64, NOMAD__JOB_TYPE__system);
 	j->has_stop = 1;
 	j->stop = 1;
 	th_register(c, j);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	CHECK_INT(th_running(c, "agent"), 0);
 	th_free(c);
 }
@@ -178,14 +169,14 @@ NMD_TEST(test_sched_system__rolling_update_by_max_parallel)
 	const nomad_eval *next = NULL;
 	size_t updated = 0;
 	th_register(c, j);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	j = system_job("agent", 200, 64, NOMAD__JOB_TYPE__system);
 	j->update = nmd_pb_new(&nomad__update_strategy__descriptor, NULL);
 	j->update->has_maxparallel = j->update->has_stagger = 1;
 	j->update->maxparallel = 2;
 	j->update->stagger = 10000000000LL;
 	th_register(c, j);
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	for (size_t i = 0; i < c->n_allocs; i++)
 		updated += c->allocs[i]->jobversion == 1 &&
 			   c->allocs[i]->desiredstatus ==
@@ -198,7 +189,7 @@ NMD_TEST(test_sched_system__rolling_update_by_max_parallel)
 	CHECK(next != NULL);
 	CHECK_INT(next->wait, 10000000000LL);
 	/* The next evaluation finishes it. */
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	updated = 0;
 	for (size_t i = 0; i < c->n_allocs; i++)
 		updated += c->allocs[i]->jobversion == 1 &&
@@ -216,7 +207,7 @@ NMD_TEST(test_sched_system__annotations)
 	nomad_error err;
 	const Nomad__DesiredUpdates *du;
 	th_register(c, system_job("agent", 100, 64, NOMAD__JOB_TYPE__system));
-	run_ok(c, "agent");
+	th_run_ok(c, "agent", 1);
 	th_add_node(c, "new", "dc1", 4000, 4096, 10000);
 	th_register(c, system_job("agent", 200, 64, NOMAD__JOB_TYPE__system));
 	e = th_eval(c, "agent");
