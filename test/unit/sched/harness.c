@@ -729,6 +729,57 @@ int64_t th_entry(Nomad__IntEntry *const *list, size_t n, const char *key)
 	return 0;
 }
 
+void th_affinity(nomad_job *j, const char *l, const char *op, const char *r,
+		 int weight)
+{
+	Nomad__Affinity *a = nmd_pb_new(&nomad__affinity__descriptor, NULL);
+	CHECK(nmd_pb_set_string(NULL, &a->ltarget, l));
+	CHECK(nmd_pb_set_string(NULL, &a->operand, op));
+	CHECK(nmd_pb_set_string(NULL, &a->rtarget, r));
+	a->has_weight = 1;
+	a->weight = weight;
+	CHECK(NMD_PB_APPEND(NULL, j->affinities, j->n_affinities, a));
+}
+
+Nomad__Spread *th_spread(nomad_job *j, const char *attr, int weight)
+{
+	Nomad__Spread *s = nmd_pb_new(&nomad__spread__descriptor, NULL);
+	CHECK(nmd_pb_set_string(NULL, &s->attribute, attr));
+	s->has_weight = 1;
+	s->weight = weight;
+	CHECK(NMD_PB_APPEND(NULL, j->taskgroups[0]->spreads,
+			    j->taskgroups[0]->n_spreads, s));
+	return s;
+}
+
+void th_spread_target(Nomad__Spread *s, const char *value, int percent)
+{
+	Nomad__SpreadTarget *t =
+		nmd_pb_new(&nomad__spread_target__descriptor, NULL);
+	CHECK(nmd_pb_set_string(NULL, &t->value, value));
+	t->has_percent = 1;
+	t->percent = percent;
+	CHECK(NMD_PB_APPEND(NULL, s->spreadtarget, s->n_spreadtarget, t));
+}
+
+Nomad__ReschedulePolicy *th_reschedule_policy(int attempts, int64_t interval,
+					      int64_t delay, int fn,
+					      int64_t max_delay, bool unlimited)
+{
+	Nomad__ReschedulePolicy *p =
+		nmd_pb_new(&nomad__reschedule_policy__descriptor, NULL);
+	CHECK(p != NULL);
+	p->has_attempts = p->has_interval = p->has_delay = 1;
+	p->has_delayfunction = p->has_maxdelay = p->has_unlimited = 1;
+	p->attempts = attempts;
+	p->interval = interval;
+	p->delay = delay;
+	p->delayfunction = fn;
+	p->maxdelay = max_delay;
+	p->unlimited = unlimited;
+	return p;
+}
+
 size_t th_running(struct th_cluster *c, const char *job_id)
 {
 	size_t n = 0;

@@ -88,6 +88,17 @@ const Nomad__AllocationMetric *th_failed_metric(const nomad_eval *e,
 /* The value of `key` in a metric's counts, 0 when absent. */
 int64_t th_entry(Nomad__IntEntry *const *list, size_t n, const char *key);
 
+/* Job-level affinity `l op r` of `weight`. */
+void th_affinity(nomad_job *j, const char *l, const char *op, const char *r,
+		 int weight);
+/* A spread of group 0 over `attr`, and a target of it. */
+Nomad__Spread *th_spread(nomad_job *j, const char *attr, int weight);
+void th_spread_target(Nomad__Spread *s, const char *value, int percent);
+/* A reschedule policy with every field set. */
+Nomad__ReschedulePolicy *th_reschedule_policy(int attempts, int64_t interval,
+					      int64_t delay, int fn,
+					      int64_t max_delay, bool unlimited);
+
 /* Allocations of a job still meant to run (desired run, not terminal). */
 size_t th_running(struct th_cluster *c, const char *job_id);
 size_t th_running_on(struct th_cluster *c, const char *job_id,

@@ -15,23 +15,6 @@
 #define SEC 1000000000LL
 #define NOW 1700000000000000000LL /* the harness's "now" */
 
-static Nomad__ReschedulePolicy *policy(int attempts, int64_t interval,
-				       int64_t delay, int fn, int64_t max_delay,
-				       bool unlimited)
-{
-	Nomad__ReschedulePolicy *p =
-		nmd_pb_new(&nomad__reschedule_policy__descriptor, NULL);
-	p->has_attempts = p->has_interval = p->has_delay = 1;
-	p->has_delayfunction = p->has_maxdelay = p->has_unlimited = 1;
-	p->attempts = attempts;
-	p->interval = interval;
-	p->delay = delay;
-	p->delayfunction = fn;
-	p->maxdelay = max_delay;
-	p->unlimited = unlimited;
-	return p;
-}
-
 static void add_event(nomad_alloc *a, int64_t at, int64_t delay)
 {
 	Nomad__RescheduleEvent *ev =
@@ -58,11 +41,11 @@ static nomad_alloc *failed_at(int64_t t)
 
 NMD_TEST(test_sched_reschedule__delay_series)
 {
-	Nomad__ReschedulePolicy *expo = policy(
+	Nomad__ReschedulePolicy *expo = th_reschedule_policy(
 		0, 0, 5 * SEC,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__exponential,
 		60 * SEC, true);
-	Nomad__ReschedulePolicy *fib = policy(
+	Nomad__ReschedulePolicy *fib = th_reschedule_policy(
 		0, 0, 5 * SEC,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__fibonacci,
 		60 * SEC, true);
@@ -87,10 +70,10 @@ NMD_TEST(test_sched_reschedule__delay_series)
 
 NMD_TEST(test_sched_reschedule__attempts_within_the_interval)
 {
-	Nomad__ReschedulePolicy *p = policy(
+	Nomad__ReschedulePolicy *p = th_reschedule_policy(
 		2, 3600 * SEC, 5 * SEC,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
-	Nomad__ReschedulePolicy *none = policy(
+	Nomad__ReschedulePolicy *none = th_reschedule_policy(
 		0, 3600 * SEC, 5 * SEC,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
 	nomad_alloc *a = failed_at(NOW);
@@ -121,7 +104,7 @@ static struct th_cluster *with_failed(int64_t delay, int attempts,
 	nomad_alloc *a;
 	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
 	th_add_node(c, "n1", "dc1", 4000, 4096, 10000);
-	j->taskgroups[0]->reschedulepolicy = policy(
+	j->taskgroups[0]->reschedulepolicy = th_reschedule_policy(
 		attempts, 3600 * SEC, delay,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
 	th_register(c, j);
@@ -238,7 +221,7 @@ NMD_TEST(test_sched_reschedule__history_carried_over)
 	static const int64_t two[] = {7200 * SEC, 600 * SEC};
 	struct th_cluster *c;
 	const nomad_alloc *next = reschedule_with_history(
-		policy(0, 0, 5 * SEC,
+		th_reschedule_policy(0, 0, 5 * SEC,
 		       NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0,
 		       true),
 		many, 7, &c);
@@ -249,7 +232,7 @@ NMD_TEST(test_sched_reschedule__history_carried_over)
 	CHECK_INT(next->rescheduletracker->events[5]->rescheduletime, NOW);
 	th_free(c);
 	next = reschedule_with_history(
-		policy(3, 3600 * SEC, 5 * SEC,
+		th_reschedule_policy(3, 3600 * SEC, 5 * SEC,
 		       NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0,
 		       false),
 		two, 2, &c);
@@ -268,7 +251,7 @@ NMD_TEST(test_sched_reschedule__follow_ups_batched_by_time)
 	nomad_job *j = th_job("web", 2, 100, 100);
 	nomad_error err;
 	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
-	j->taskgroups[0]->reschedulepolicy = policy(
+	j->taskgroups[0]->reschedulepolicy = th_reschedule_policy(
 		3, 3600 * SEC, 30 * SEC,
 		NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0, false);
 	th_register(c, j);

@@ -215,23 +215,6 @@ NMD_TEST(test_sched_scenarios_lifecycle__batch_new_version_runs_again)
 
 /* ---- rescheduling ------------------------------------------------------------- */
 
-static Nomad__ReschedulePolicy *policy(int attempts, int64_t interval,
-				       int64_t delay, int fn, int64_t max_delay,
-				       bool unlimited)
-{
-	Nomad__ReschedulePolicy *p =
-		nmd_pb_new(&nomad__reschedule_policy__descriptor, NULL);
-	p->has_attempts = p->has_interval = p->has_delay = 1;
-	p->has_delayfunction = p->has_maxdelay = p->has_unlimited = 1;
-	p->attempts = attempts;
-	p->interval = interval;
-	p->delay = delay;
-	p->delayfunction = fn;
-	p->maxdelay = max_delay;
-	p->unlimited = unlimited;
-	return p;
-}
-
 #define CONSTANT NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant
 #define EXPONENTIAL NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__exponential
 #define FIBONACCI NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__fibonacci
@@ -281,7 +264,7 @@ static nomad_alloc *fail(struct th_cluster *c, const char *name, int64_t at)
 NMD_TEST(test_sched_scenarios_lifecycle__reschedule_now_exponential)
 {
 	struct th_cluster *c = placed(
-		2, 1, policy(3, 3600 * SEC, 10 * SEC, EXPONENTIAL, 300 * SEC,
+		2, 1, th_reschedule_policy(3, 3600 * SEC, 10 * SEC, EXPONENTIAL, 300 * SEC,
 			     false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 120 * SEC);
 	char id[64], node[64];
@@ -315,7 +298,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_later_batches_follow_ups)
 	/* Three failures: two within 5 s of each other share a follow-up,
 	 * the third gets its own; each waits for its delay. */
 	struct th_cluster *c = placed(
-		2, 3, policy(2, 3600 * SEC, 30 * SEC, CONSTANT, 0, false));
+		2, 3, th_reschedule_policy(2, 3600 * SEC, 30 * SEC, CONSTANT, 0, false));
 	const nomad_alloc *f[3];
 	char ids[3][64];
 	f[0] = fail(c, "web.web[0]", NOW - 10 * SEC);
@@ -363,7 +346,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_window_is_one_second)
 	/* Due within a second: now. A nanosecond more: later. */
 	for (int late = 0; late <= 1; late++) {
 		struct th_cluster *c = placed(
-			2, 1, policy(2, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
+			2, 1, th_reschedule_policy(2, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 		fail(c, "web.web[0]", NOW - 4 * SEC + late);
 		th_run_ok(c, "web", 13);
 		CHECK_INT(th_running(c, "web"), late ? 0 : 1);
@@ -380,7 +363,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_follow_up_fibonacci)
 {
 	/* Two reschedules of 5 s each: the next fibonacci delay is 10 s. */
 	struct th_cluster *c = placed(
-		2, 1, policy(5, 3600 * SEC, 5 * SEC, FIBONACCI, 60 * SEC, false));
+		2, 1, th_reschedule_policy(5, 3600 * SEC, 5 * SEC, FIBONACCI, 60 * SEC, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW);
 	add_event(a, NOW - 100 * SEC, 5 * SEC, NULL);
 	add_event(a, NOW - 50 * SEC, 5 * SEC, NULL);
@@ -393,7 +376,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__reschedule_follow_up_fibonacci)
 NMD_TEST(test_sched_scenarios_lifecycle__attempts_exhausted_within_interval)
 {
 	struct th_cluster *c = placed(
-		2, 1, policy(1, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
+		2, 1, th_reschedule_policy(1, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	add_event(a, NOW - 600 * SEC, 5 * SEC, NULL);
 	th_run_ok(c, "web", 13);
@@ -410,7 +393,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__attempts_exhausted_within_interval)
 NMD_TEST(test_sched_scenarios_lifecycle__attempts_outside_interval_count_not)
 {
 	struct th_cluster *c = placed(
-		2, 1, policy(1, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
+		2, 1, th_reschedule_policy(1, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	const Nomad__RescheduleTracker *t;
 	add_event(a, NOW - 7200 * SEC, 5 * SEC, NULL);
@@ -427,7 +410,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__attempts_outside_interval_count_not)
 NMD_TEST(test_sched_scenarios_lifecycle__unlimited_always_reschedules)
 {
 	struct th_cluster *c = placed(
-		2, 1, policy(0, 0, 5 * SEC, CONSTANT, 0, true));
+		2, 1, th_reschedule_policy(0, 0, 5 * SEC, CONSTANT, 0, true));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	const Nomad__RescheduleTracker *t;
 	char id[64];
@@ -461,7 +444,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__follow_up_past_due_reschedules_now)
 	/* A failed allocation waiting on a follow-up whose time has come is
 	 * rescheduled by whichever evaluation sees it first. */
 	struct th_cluster *c = placed(
-		2, 1, policy(2, 3600 * SEC, 30 * SEC, CONSTANT, 0, false));
+		2, 1, th_reschedule_policy(2, 3600 * SEC, 30 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	CHECK(nmd_pb_set_string(NULL, &a->followupevalid,
 				"ffffffff-0000-4000-8000-000000000001"));
@@ -474,7 +457,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__follow_up_past_due_reschedules_now)
 NMD_TEST(test_sched_scenarios_lifecycle__penalty_node)
 {
 	struct th_cluster *c = placed(
-		2, 1, policy(3, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
+		2, 1, th_reschedule_policy(3, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	const nomad_alloc *next;
 	char node[64];
@@ -500,7 +483,7 @@ NMD_TEST(test_sched_scenarios_lifecycle__penalty_is_only_a_preference)
 {
 	/* One node: the replacement goes back to where it failed. */
 	struct th_cluster *c = placed(
-		1, 1, policy(3, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
+		1, 1, th_reschedule_policy(3, 3600 * SEC, 5 * SEC, CONSTANT, 0, false));
 	nomad_alloc *a = fail(c, "web.web[0]", NOW - 60 * SEC);
 	char node[64];
 	snprintf(node, sizeof(node), "%s", a->nodeid);

@@ -39,39 +39,6 @@ static nomad_node *node_of(struct th_cluster *c, const char *id)
 	return NULL;
 }
 
-static void add_affinity(nomad_job *j, const char *l, const char *op,
-			 const char *r, int weight)
-{
-	Nomad__Affinity *a = nmd_pb_new(&nomad__affinity__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &a->ltarget, l));
-	CHECK(nmd_pb_set_string(NULL, &a->operand, op));
-	CHECK(nmd_pb_set_string(NULL, &a->rtarget, r));
-	a->has_weight = 1;
-	a->weight = weight;
-	CHECK(NMD_PB_APPEND(NULL, j->affinities, j->n_affinities, a));
-}
-
-static Nomad__Spread *add_spread(nomad_job *j, const char *attr, int weight)
-{
-	Nomad__Spread *s = nmd_pb_new(&nomad__spread__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &s->attribute, attr));
-	s->has_weight = 1;
-	s->weight = weight;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups[0]->spreads,
-			    j->taskgroups[0]->n_spreads, s));
-	return s;
-}
-
-static void add_target(Nomad__Spread *s, const char *value, int percent)
-{
-	Nomad__SpreadTarget *t =
-		nmd_pb_new(&nomad__spread_target__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &t->value, value));
-	t->has_percent = 1;
-	t->percent = percent;
-	CHECK(NMD_PB_APPEND(NULL, s->spreadtarget, s->n_spreadtarget, t));
-}
-
 /* The score metadata of `node_id` in an allocation's metric, or NULL. */
 static const Nomad__NodeScoreMeta *score_of(const nomad_alloc *a,
 					    const char *node_id)
@@ -264,8 +231,8 @@ NMD_TEST(test_sched_scenarios_ranking__affinity_weights_are_normalised)
 	struct th_cluster *c = racks_and_disks(8000, 8192);
 	nomad_job *j = th_job("aff", 1, 500, 500);
 	const nomad_alloc *a;
-	add_affinity(j, "${meta.rack}", "=", "r2", 50);
-	add_affinity(j, "${meta.ssd}", "=", "true", -25);
+	th_affinity(j, "${meta.rack}", "=", "r2", 50);
+	th_affinity(j, "${meta.ssd}", "=", "true", -25);
 	th_register(c, j);
 	th_run_ok(c, "aff", 11);
 	a = th_alloc_named(c, "aff.web[0]");
@@ -290,7 +257,7 @@ NMD_TEST(test_sched_scenarios_ranking__affinity_appended_only_when_it_scores)
 	struct th_cluster *c = racks_and_disks(8000, 8192);
 	nomad_job *j = th_job("aff", 1, 500, 500);
 	const Nomad__NodeScoreMeta *m;
-	add_affinity(j, "${meta.rack}", "=", "r2", 50);
+	th_affinity(j, "${meta.rack}", "=", "r2", 50);
 	th_register(c, j);
 	th_run_ok(c, "aff", 11);
 	m = score_of(th_alloc_named(c, "aff.web[0]"), c->nodes[0]->id);
@@ -320,7 +287,7 @@ NMD_TEST(test_sched_scenarios_ranking__full_node_can_beat_an_affinity)
 	th_register(c, load);
 	th_run_ok(c, "load", 11);
 	CHECK_INT(on(c, "load", c->nodes[0]), 1);
-	add_affinity(j, "${meta.rack}", "=", "r2", 100);
+	th_affinity(j, "${meta.rack}", "=", "r2", 100);
 	th_register(c, j);
 	th_run_ok(c, "aff", 11);
 	CHECK_INT(on(c, "aff", c->nodes[0]), 1);
@@ -332,7 +299,7 @@ NMD_TEST(test_sched_scenarios_ranking__negative_affinity_is_a_preference)
 	/* Every node matches the negative affinity: placed all the same. */
 	struct th_cluster *c = racks_and_disks(8000, 8192);
 	nomad_job *j = th_job("avoid", 4, 100, 100);
-	add_affinity(j, "${node.datacenter}", "=", "dc1", -100);
+	th_affinity(j, "${node.datacenter}", "=", "dc1", -100);
 	th_register(c, j);
 	th_run_ok(c, "avoid", 11);
 	CHECK_INT(th_running(c, "avoid"), 4);
@@ -372,7 +339,7 @@ NMD_TEST(test_sched_scenarios_ranking__even_spread_over_three_values)
 	for (uint64_t seed = 1; seed <= 5; seed++) {
 		struct th_cluster *c = three_racks();
 		nomad_job *j = th_job("even", 6, 100, 100);
-		add_spread(j, "${meta.rack}", 100);
+		th_spread(j, "${meta.rack}", 100);
 		th_register(c, j);
 		th_run_ok(c, "even", seed);
 		CHECK_INT(on_rack(c, "even", "r1"), 2);
@@ -387,10 +354,10 @@ NMD_TEST(test_sched_scenarios_ranking__spread_targets_with_percentages)
 	for (uint64_t seed = 1; seed <= 5; seed++) {
 		struct th_cluster *c = three_racks();
 		nomad_job *j = th_job("pct", 10, 100, 100);
-		Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
-		add_target(s, "r1", 50);
-		add_target(s, "r2", 30);
-		add_target(s, "r3", 20);
+		Nomad__Spread *s = th_spread(j, "${meta.rack}", 100);
+		th_spread_target(s, "r1", 50);
+		th_spread_target(s, "r2", 30);
+		th_spread_target(s, "r3", 20);
 		th_register(c, j);
 		th_run_ok(c, "pct", seed);
 		CHECK_INT(on_rack(c, "pct", "r1"), 5);
@@ -407,8 +374,8 @@ NMD_TEST(test_sched_scenarios_ranking__implicit_target_is_shared)
 	for (uint64_t seed = 1; seed <= 5; seed++) {
 		struct th_cluster *c = three_racks();
 		nomad_job *j = th_job("rest", 4, 100, 100);
-		Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
-		add_target(s, "r1", 50);
+		Nomad__Spread *s = th_spread(j, "${meta.rack}", 100);
+		th_spread_target(s, "r1", 50);
 		th_register(c, j);
 		th_run_ok(c, "rest", seed);
 		CHECK_INT(on_rack(c, "rest", "r1"), 2);
@@ -427,7 +394,7 @@ NMD_TEST(test_sched_scenarios_ranking__spread_penalises_missing_attribute)
 	set_meta(c, th_add_node(c, "a", "dc1", 8000, 8192, 10000), "rack", "r1");
 	set_meta(c, th_add_node(c, "b", "dc1", 8000, 8192, 10000), "rack", "r2");
 	bare = th_add_node(c, "bare", "dc1", 64000, 65536, 10000);
-	add_spread(j, "${meta.rack}", 100);
+	th_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
 	th_run_ok(c, "racked", 11);
 	CHECK_INT(on(c, "racked", bare), 0);
@@ -454,7 +421,7 @@ static int evaluated(int n_nodes, int type, bool affinity)
 	}
 	j->type = (Nomad__JobType)type;
 	if (affinity)
-		add_affinity(j, "${node.unique.name}", "=", "n3", 50);
+		th_affinity(j, "${node.unique.name}", "=", "n3", 50);
 	th_register(c, j);
 	th_run_ok(c, "lim", 11);
 	n = th_alloc_named(c, "lim.web[0]")->metrics->nodesevaluated;
@@ -488,7 +455,7 @@ NMD_TEST(test_sched_scenarios_ranking__score_metadata_keeps_top_five)
 		th_add_node(c, name, "dc1", 2000 + 1000 * i, 2048 + 1024 * i,
 			    10000);
 	}
-	add_affinity(j, "${attr.kernel.name}", "=", "linux", 50);
+	th_affinity(j, "${attr.kernel.name}", "=", "linux", 50);
 	th_register(c, j);
 	th_run_ok(c, "top", 11);
 	a = th_alloc_named(c, "top.web[0]");

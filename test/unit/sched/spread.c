@@ -35,44 +35,11 @@ static size_t on_rack(struct th_cluster *c, const char *job, const char *rack)
 	return n;
 }
 
-static void add_affinity(nomad_job *j, const char *l, const char *op,
-			 const char *r, int weight)
-{
-	Nomad__Affinity *a = nmd_pb_new(&nomad__affinity__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &a->ltarget, l));
-	CHECK(nmd_pb_set_string(NULL, &a->operand, op));
-	CHECK(nmd_pb_set_string(NULL, &a->rtarget, r));
-	a->has_weight = 1;
-	a->weight = weight;
-	CHECK(NMD_PB_APPEND(NULL, j->affinities, j->n_affinities, a));
-}
-
-static Nomad__Spread *add_spread(nomad_job *j, const char *attr, int weight)
-{
-	Nomad__Spread *s = nmd_pb_new(&nomad__spread__descriptor, NULL);
-	CHECK(nmd_pb_set_string(NULL, &s->attribute, attr));
-	s->has_weight = 1;
-	s->weight = weight;
-	CHECK(NMD_PB_APPEND(NULL, j->taskgroups[0]->spreads,
-			    j->taskgroups[0]->n_spreads, s));
-	return s;
-}
-
-static void add_target(Nomad__Spread *s, const char *value, int percent)
-{
-	Nomad__SpreadTarget *t = nmd_pb_new(&nomad__spread_target__descriptor,
-					    NULL);
-	CHECK(nmd_pb_set_string(NULL, &t->value, value));
-	t->has_percent = 1;
-	t->percent = percent;
-	CHECK(NMD_PB_APPEND(NULL, s->spreadtarget, s->n_spreadtarget, t));
-}
-
 NMD_TEST(test_sched_spread__affinity_draws_placements)
 {
 	struct th_cluster *c = racks();
 	nomad_job *j = th_job("near", 3, 100, 100);
-	add_affinity(j, "${meta.rack}", "=", "r2", 100);
+	th_affinity(j, "${meta.rack}", "=", "r2", 100);
 	th_register(c, j);
 	th_run_ok(c, "near", 3);
 	CHECK_INT(on_rack(c, "near", "r2"), 3);
@@ -93,7 +60,7 @@ NMD_TEST(test_sched_spread__negative_affinity_repels)
 {
 	struct th_cluster *c = racks();
 	nomad_job *j = th_job("far", 3, 100, 100);
-	add_affinity(j, "${meta.rack}", "=", "r1", -100);
+	th_affinity(j, "${meta.rack}", "=", "r1", -100);
 	th_register(c, j);
 	th_run_ok(c, "far", 3);
 	CHECK_INT(on_rack(c, "far", "r1"), 0);
@@ -104,14 +71,14 @@ NMD_TEST(test_sched_spread__even_spread_over_values)
 {
 	struct th_cluster *c = racks();
 	nomad_job *j = th_job("even", 6, 100, 100);
-	add_spread(j, "${meta.rack}", 100);
+	th_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
 	th_run_ok(c, "even", 3);
 	CHECK_INT(on_rack(c, "even", "r1"), 3);
 	CHECK_INT(on_rack(c, "even", "r2"), 3);
 	/* Scaling up keeps it even, counting what is already placed. */
 	j = th_job("even", 8, 100, 100);
-	add_spread(j, "${meta.rack}", 100);
+	th_spread(j, "${meta.rack}", 100);
 	th_register(c, j);
 	th_run_ok(c, "even", 3);
 	CHECK_INT(on_rack(c, "even", "r1"), 4);
@@ -123,9 +90,9 @@ NMD_TEST(test_sched_spread__targets_set_the_proportions)
 {
 	struct th_cluster *c = racks();
 	nomad_job *j = th_job("skew", 4, 100, 100);
-	Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
-	add_target(s, "r1", 75);
-	add_target(s, "r2", 25);
+	Nomad__Spread *s = th_spread(j, "${meta.rack}", 100);
+	th_spread_target(s, "r1", 75);
+	th_spread_target(s, "r2", 25);
 	th_register(c, j);
 	th_run_ok(c, "skew", 3);
 	CHECK_INT(on_rack(c, "skew", "r1"), 3);
@@ -137,8 +104,8 @@ NMD_TEST(test_sched_spread__implicit_target_takes_the_rest)
 {
 	struct th_cluster *c = racks();
 	nomad_job *j = th_job("rest", 4, 100, 100);
-	Nomad__Spread *s = add_spread(j, "${meta.rack}", 100);
-	add_target(s, "r1", 50); /* r2 shares the implicit 50% */
+	Nomad__Spread *s = th_spread(j, "${meta.rack}", 100);
+	th_spread_target(s, "r1", 50); /* r2 shares the implicit 50% */
 	th_register(c, j);
 	th_run_ok(c, "rest", 3);
 	CHECK_INT(on_rack(c, "rest", "r1"), 2);
