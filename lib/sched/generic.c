@@ -413,11 +413,16 @@ static nomad_err compute_updates(struct group *g, size_t *n_destructive,
  * allocNameIndex.Next and NextCanaries). */
 static long next_name(struct group *g, long *past)
 {
-	for (long i = 0; i < g->count && (size_t)i < g->n_names; i++)
+	/* Names are only taken from here on, never given back: the scan
+	 * goes on from where the last one stopped. */
+	for (long i = g->name_cursor; i < g->count && (size_t)i < g->n_names;
+	     i++)
 		if (!g->names[i]) {
 			g->names[i] = true;
+			g->name_cursor = i + 1;
 			return i;
 		}
+	g->name_cursor = g->count;
 	return (*past)++;
 }
 

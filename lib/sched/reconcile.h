@@ -79,6 +79,7 @@ struct group {
 	/* Nomad's allocNameIndex: the name indexes in use. */
 	bool *names;
 	size_t n_names;
+	long name_cursor;            /* names below it are all taken */
 	Nomad__DeploymentState *dstate;
 	bool existing;               /* dstate came with the deployment */
 	struct group_work *w;
