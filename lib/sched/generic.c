@@ -236,6 +236,8 @@ static nomad_err reschedulable(struct group *g, nomad_error *err)
 			r->bucket = B_OUT; /* already replaced */
 			continue;
 		}
+		if (nmd_alloc_ran_out(a, g->tg))
+			continue; /* done: it keeps its name, unreplaced */
 		should_filter(a, g->batch, &untainted, &ignore);
 		if (ignore) {
 			r->bucket = untainted ? B_UNTAINTED : B_OUT;

@@ -106,3 +106,29 @@ bool nmd_reschedule_next(const nomad_alloc *a, const Nomad__ReschedulePolicy *p,
 			   *delay < p->interval;
 	return eligible;
 }
+
+/* When the allocation started: its first task's StartedAt, or its
+ * CreateTime. */
+static int64_t start_time(const nomad_alloc *a)
+{
+	int64_t first = 0;
+	for (size_t i = 0; i < a->n_taskstates; i++) {
+		const Nomad__TaskState *ts = a->taskstates[i]->value;
+		int64_t t = ts && ts->startedat ? ts->startedat->seconds * 1000000000LL +
+							  ts->startedat->nanos
+						: 0;
+		if (t && (!first || t < first))
+			first = t;
+	}
+	return first ? first : a->createtime;
+}
+
+bool nmd_alloc_ran_out(const nomad_alloc *a, const nomad_task_group *tg)
+{
+	int64_t start;
+	if (!tg || tg->maxrunduration <= 0 || !a->has_clientstatus ||
+	    a->clientstatus != NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed)
+		return false;
+	start = start_time(a);
+	return start && nmd_alloc_fail_time(a) - start >= tg->maxrunduration;
+}

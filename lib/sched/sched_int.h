@@ -299,6 +299,11 @@ int64_t nmd_reschedule_delay(const nomad_alloc *a,
 bool nmd_reschedule_next(const nomad_alloc *a, const Nomad__ReschedulePolicy *p,
 			 int64_t *when, int64_t *delay);
 
+/* A failed allocation that ran for its group's max_run_duration: its
+ * client stopped it for running too long, and running it again would
+ * end the same way, so it counts as done rather than being replaced. */
+bool nmd_alloc_ran_out(const nomad_alloc *a, const nomad_task_group *tg);
+
 /* Record on the placement just made on `sn` that it reschedules
  * `previous` after `delay` (its RescheduleTracker). */
 nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,

@@ -77,7 +77,8 @@ static nomad_err gather(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			continue;
 		sn = nmd_sched_node_by_id(e, a->nodeid);
 		if (sysbatch && a->has_clientstatus &&
-		    a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete) {
+		    (a->clientstatus == NOMAD__ALLOCATION__CLIENT_STATUS_KIND__complete ||
+		     nmd_alloc_ran_out(a, tg))) {
 			if (sn)
 				on[sn - e->snodes].done = true;
 			continue;

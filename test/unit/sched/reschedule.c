@@ -290,3 +290,57 @@ NMD_TEST(test_sched_reschedule__progress_resets_the_attempts)
 		  "maximum attempts reached (5)");
 	th_free(c);
 }
+
+/* A failed allocation that ran for its max_run_duration was stopped for
+ * running too long: it is done, not rescheduled; one that failed sooner
+ * is rescheduled as usual. */
+NMD_TEST(test_sched_reschedule__max_run_duration_is_done)
+{
+	for (int sooner = 0; sooner < 2; sooner++) {
+		struct th_cluster *c = th_new();
+		nomad_job *j = th_job("job", 1, 100, 100);
+		nomad_alloc *a;
+		th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+		j->type = NOMAD__JOB_TYPE__batch;
+		j->taskgroups[0]->has_maxrunduration = 1;
+		j->taskgroups[0]->maxrunduration = 60 * SEC;
+		j->taskgroups[0]->reschedulepolicy = th_reschedule_policy(
+			0, 0, 5 * SEC,
+			NOMAD__RESCHEDULE_POLICY__DELAY_FUNCTION_KIND__constant, 0,
+			true);
+		th_register(c, j);
+		th_run_ok(c, "job", 1);
+		a = th_alloc_named(c, "job.web[0]");
+		CHECK(a != NULL);
+		a->createtime = NOW - 200 * SEC;
+		a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+		a->modifytime = sooner ? NOW - 190 * SEC : NOW - 130 * SEC;
+		th_run_ok(c, "job", 2);
+		CHECK_INT(th_running(c, "job"), sooner ? 1 : 0);
+		CHECK_INT(c->n_plans, sooner ? 2 : 1);
+		th_free(c);
+	}
+}
+
+/* The same for sysbatch: a run that ran out is not started again. */
+NMD_TEST(test_sched_reschedule__sysbatch_max_run_duration)
+{
+	struct th_cluster *c = th_new();
+	nomad_job *j = th_job("sweep", 1, 100, 100);
+	nomad_alloc *a;
+	th_add_node(c, "n0", "dc1", 4000, 4096, 10000);
+	j->type = NOMAD__JOB_TYPE__sysbatch;
+	j->taskgroups[0]->has_maxrunduration = 1;
+	j->taskgroups[0]->maxrunduration = 60 * SEC;
+	th_register(c, j);
+	th_run_ok(c, "sweep", 1);
+	a = th_alloc_named(c, "sweep.web[0]");
+	CHECK(a != NULL);
+	a->createtime = NOW - 100 * SEC;
+	a->clientstatus = NOMAD__ALLOCATION__CLIENT_STATUS_KIND__failed;
+	a->modifytime = NOW - 30 * SEC;
+	th_run_ok(c, "sweep", 2);
+	CHECK_INT(th_running(c, "sweep"), 0);
+	CHECK_INT(c->n_plans, 1);
+	th_free(c);
+}
