@@ -70,6 +70,7 @@ HEADERS    := $(wildcard include/nomad/*.h)
 UNIT_SRCS  := $(wildcard test/unit/*/*.c)
 APPS       := $(notdir $(wildcard apps/nomad*))
 EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+EXAMPLE_DIRS := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
 BENCHES    := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 FUZZERS    := $(patsubst test/fuzz/%.c,%,$(wildcard test/fuzz/*.c))
 
@@ -77,7 +78,8 @@ STATIC_LIB := $(B)/libnomad.a
 SHARED_LIB := $(B)/$(SOREAL)
 
 all: $(STATIC_LIB) $(B)/libnomad.so $(APPS:%=$(B)/bin/%) \
-	$(EXAMPLES:%=$(B)/examples/%) $(B)/libnomad.pc
+	$(EXAMPLES:%=$(B)/examples/%) $(EXAMPLE_DIRS:%=$(B)/examples/%) \
+	$(B)/libnomad.pc
 
 # --- generated protobuf code ---------------------------------------------
 $(B)/gen/nomad/%.pb-c.c $(B)/gen/nomad/%.pb-c.h: proto/%.proto $(B)/config.mk
@@ -133,6 +135,21 @@ $(B)/examples/%: examples/%.c $(B)/libnomad.so
 	$(ECHO) CCLD $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(APP_CFLAGS) $(DEPFLAGS) -o $@ $< $(APP_LDFLAGS)
+
+# An example too big for one file is a directory, examples/<name>/: each
+# of its .c files is compiled on its own and the objects are linked into
+# build/examples/<name>.
+$(B)/obj/examples/%.o: examples/%.c $(B)/config.mk | $(GEN_H)
+	$(ECHO) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(APP_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(foreach d,$(EXAMPLE_DIRS),$(eval $(B)/examples/$(d): \
+	$(patsubst %.c,$(B)/obj/%.o,$(wildcard examples/$(d)/*.c))))
+$(EXAMPLE_DIRS:%=$(B)/examples/%): $(B)/libnomad.so
+	$(ECHO) CCLD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(APP_CFLAGS) -o $@ $(filter %.o,$^) $(APP_LDFLAGS)
 
 # --- tests -----------------------------------------------------------------
 $(B)/test/list.inc: $(UNIT_SRCS) scripts/gen-test-list.sh
@@ -234,4 +251,7 @@ clean:
 .PHONY: all check bench fuzz install uninstall clean
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# An example that was one file and is now a directory leaves behind a
+# build/examples/<name>.d naming its old source: skip it.
+-include $(filter-out $(EXAMPLE_DIRS:%=$(B)/examples/%.d),\
+	$(shell find $(B) -name '*.d' 2>/dev/null))
