@@ -25,7 +25,7 @@ suite headers sh scripts/test-headers.sh
 suite clang sh scripts/test-clang.sh
 suite install sh scripts/test-install.sh
 
-# The cluster simulation example (examples/simulate.c): the sample trace
+# The cluster simulation example (examples/simulate/): the sample trace
 # and a small seeded run under both algorithms place everything with no
 # inconsistency between scheduler and host, a seed gives the same figures
 # twice (latency aside), and bad input fails clearly: a malformed trace
