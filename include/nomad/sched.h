@@ -21,7 +21,10 @@
  * committed only in part). Everything an op returns is borrowed: it stays
  * valid, and unchanged, until the next begin() or until
  * nomad_sched_process() returns, whichever comes first. A host thus
- * takes its consistent picture of the cluster in begin().
+ * takes its consistent picture of the cluster in begin(). Between two
+ * begin()s the scheduler calls nodes, job, job_allocs, latest_deployment
+ * and config at most once each, and node_usage at most once per node, so
+ * a host may keep just one result per op (per node for node_usage).
  *
  * Threads: one nomad_sched is used by one thread at a time; distinct
  * schedulers (one per worker thread) run in parallel freely.
