@@ -314,9 +314,20 @@ static void usage_of(struct th_cluster *c, const nomad_alloc *a,
 		u->disk_mb = ar->shared->diskmb;
 }
 
+enum { OP_NODES, OP_JOB_ALLOCS, OP_JOB, OP_DEPLOYMENT, OP_CONFIG };
+
+/* One more call of op `op` since begin(): at most one is promised. */
+static void once(struct th_cluster *c, int op)
+{
+	if (++c->calls[op] > 1)
+		nmd_test_fail(__FILE__, __LINE__,
+			      "state op %d called twice between begins", op);
+}
+
 static nomad_err op_begin(void *ud, uint64_t *index)
 {
 	struct th_cluster *c = ud;
+	memset(c->calls, 0, sizeof(c->calls));
 	usage_free(c);
 	c->usage = calloc(1, sizeof(*c->usage));
 	c->usage->n = c->n_nodes;
@@ -368,6 +379,7 @@ static nomad_err op_nodes(void *ud, const nomad_sched_node *const **out,
 			  size_t *n)
 {
 	struct th_cluster *c = ud;
+	once(c, OP_NODES);
 	*out = c->snode_ptrs;
 	*n = c->n_nodes;
 	return NOMAD_OK;
@@ -391,6 +403,7 @@ static nomad_err op_job_allocs(void *ud, const char *ns, const char *job_id,
 			       const nomad_alloc *const **out, size_t *n)
 {
 	struct th_cluster *c = ud;
+	once(c, OP_JOB_ALLOCS);
 	(void)ns;
 	free(c->job_view);
 	c->job_view = calloc(c->n_allocs + 1, sizeof(*c->job_view));
@@ -407,6 +420,7 @@ static nomad_err op_job(void *ud, const char *ns, const char *job_id,
 			const nomad_job **out)
 {
 	(void)ns;
+	once(ud, OP_JOB);
 	*out = th_find_job(ud, job_id);
 	return NOMAD_OK;
 }
@@ -416,12 +430,14 @@ static nomad_err op_latest_deployment(void *ud, const char *ns,
 				      const nomad_deployment **out)
 {
 	(void)ns;
+	once(ud, OP_DEPLOYMENT);
 	*out = th_deployment(ud, job_id);
 	return NOMAD_OK;
 }
 
 static nomad_err op_config(void *ud, const nomad_scheduler_config **out)
 {
+	once(ud, OP_CONFIG);
 	*out = ((struct th_cluster *)ud)->config;
 	return NOMAD_OK;
 }
