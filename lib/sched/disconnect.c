@@ -36,11 +36,6 @@ static bool replace_on_disconnect(const nomad_task_group *tg)
 		 !tg->disconnect->replace);
 }
 
-static int64_t ts_ns(const Nomad__Timestamp *t)
-{
-	return t ? t->seconds * 1000000000LL + t->nanos : 0;
-}
-
 /* The last ClientStatus transition recorded on the allocation. */
 static const Nomad__AllocState *last_client_state(const nomad_alloc *a)
 {
@@ -67,7 +62,7 @@ static bool expired(const struct group *g, const nomad_alloc *a)
 	if (a->clientstatus != CS(unknown) || !s || !needs_reconnect(a) ||
 	    !timeout)
 		return false;
-	return ts_ns(s->time) + timeout <= g->e->now;
+	return nmd_ts_ns(s->time) + timeout <= g->e->now;
 }
 
 /* Nomad's filterByTainted, for one allocation. */
@@ -134,9 +129,7 @@ static bool client_state(struct nmd_eval_ctx *e, nomad_alloc *u,
 	    !nmd_pb_set_string(PA, &st->value, value) ||
 	    !NMD_PB_APPEND(PA, u->allocstates, u->n_allocstates, st))
 		return false;
-	st->time->has_seconds = st->time->has_nanos = 1;
-	st->time->seconds = e->now / 1000000000LL;
-	st->time->nanos = (int32_t)(e->now % 1000000000LL);
+	nmd_ts_set(st->time, e->now);
 	return true;
 }
 
@@ -365,7 +358,7 @@ nomad_err nmd_rec_stop_after_lost(struct group *g, bool *delayed,
 		if (r->bucket != B_LOST || r->terminal)
 			continue;
 		s = last_client_state(r->a);
-		when = (s ? ts_ns(s->time) : e->now) + after + kill;
+		when = (s ? nmd_ts_ns(s->time) : e->now) + after + kill;
 		if (when <= e->now)
 			continue;
 		*delayed = true;

@@ -481,9 +481,7 @@ nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 
 static int64_t wait_until(const nomad_eval *ev)
 {
-	return ev->waituntil ? ev->waituntil->seconds * 1000000000LL +
-				       ev->waituntil->nanos
-			     : 0;
+	return nmd_ts_ns(ev->waituntil);
 }
 
 nomad_eval *nmd_sched_followup_eval(struct nmd_eval_ctx *e, int64_t when,
@@ -517,9 +515,7 @@ nomad_eval *nmd_sched_followup_eval(struct nmd_eval_ctx *e, int64_t when,
 	f->jobmodifyindex = ev->jobmodifyindex;
 	f->has_status = 1;
 	f->status = NOMAD__EVALUATION__STATUS_KIND__pending;
-	f->waituntil->has_seconds = f->waituntil->has_nanos = 1;
-	f->waituntil->seconds = when / 1000000000LL;
-	f->waituntil->nanos = (int32_t)(when % 1000000000LL);
+	nmd_ts_set(f->waituntil, when);
 	f->has_createtime = f->has_modifytime = 1;
 	f->createtime = f->modifytime = e->now;
 	return f;

@@ -15,12 +15,11 @@
  *     allocation's ModifyTime.
  */
 #include "sched/sched_int.h"
+#include "structs/pb.h"
 
 static int64_t finished_at(const Nomad__TaskState *ts)
 {
-	if (!ts || !ts->finishedat)
-		return 0;
-	return ts->finishedat->seconds * 1000000000LL + ts->finishedat->nanos;
+	return ts ? nmd_ts_ns(ts->finishedat) : 0;
 }
 
 int64_t nmd_alloc_fail_time(const nomad_alloc *a)
@@ -114,9 +113,7 @@ static int64_t start_time(const nomad_alloc *a)
 	int64_t first = 0;
 	for (size_t i = 0; i < a->n_taskstates; i++) {
 		const Nomad__TaskState *ts = a->taskstates[i]->value;
-		int64_t t = ts && ts->startedat ? ts->startedat->seconds * 1000000000LL +
-							  ts->startedat->nanos
-						: 0;
+		int64_t t = ts ? nmd_ts_ns(ts->startedat) : 0;
 		if (t && (!first || t < first))
 			first = t;
 	}

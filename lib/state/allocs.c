@@ -728,9 +728,7 @@ nomad_err nmd_allocs_set_deployment_status(nomad_state_txn *txn,
 			ds->timestamp = nmd_pb_new(&nomad__timestamp__descriptor,
 						   NMD_STATE_MSG_ALLOC);
 		if (ds->timestamp) {
-			ds->timestamp->has_seconds = ds->timestamp->has_nanos = 1;
-			ds->timestamp->seconds = ts_unix_ns / 1000000000;
-			ds->timestamp->nanos = (int32_t)(ts_unix_ns % 1000000000);
+			nmd_ts_set(ds->timestamp, ts_unix_ns);
 		}
 	}
 	if (canary >= 0) {

@@ -21,7 +21,6 @@
 #include "structs/pb.h"
 
 #define NS_DEFAULT "default"
-#define NSEC INT64_C(1000000000)
 
 /* Nomad's DeploymentStatusDescriptionRunning. */
 static const char desc_running[] = "Deployment is running";
@@ -51,24 +50,6 @@ static bool deployment_active(const nomad_deployment *d)
 	default:
 		return true;
 	}
-}
-
-static int64_t ts_ns(const Nomad__Timestamp *t)
-{
-	return t ? t->seconds * NSEC + t->nanos : 0;
-}
-
-static void ts_set(Nomad__Timestamp *t, int64_t ns)
-{
-	int64_t s = ns / NSEC, r = ns % NSEC;
-	if (r < 0) {
-		r += NSEC;
-		s--;
-	}
-	t->has_seconds = 1;
-	t->seconds = s;
-	t->has_nanos = 1;
-	t->nanos = (int32_t)r;
 }
 
 /* The state of group `name` in `d`, or NULL. */
@@ -212,13 +193,13 @@ static bool push_deadline(const nomad_allocator *al, Nomad__DeploymentState *st,
 			  int64_t ns, bool start)
 {
 	Nomad__Timestamp *t = st->requireprogressby;
-	int64_t cur = ts_ns(t);
+	int64_t cur = nmd_ts_ns(t);
 	if (start ? cur != 0 : ns <= cur)
 		return true;
 	if (!t && !(t = st->requireprogressby =
 			    nmd_pb_new(&nomad__timestamp__descriptor, al)))
 		return false;
-	ts_set(t, ns);
+	nmd_ts_set(t, ns);
 	return true;
 }
 
@@ -270,7 +251,7 @@ static nomad_err count_alloc(const nomad_allocator *al, nomad_deployment *d,
 					   true);
 		else if (healthy)
 			ok = push_deadline(al, st,
-					   ts_ns(cur->deploymentstatus->timestamp) +
+					   nmd_ts_ns(cur->deploymentstatus->timestamp) +
 						   st->progressdeadline,
 					   false);
 	}
@@ -545,7 +526,7 @@ static nomad_err deployment_promote(nomad_state_txn *txn, const char *id,
 		const nomad_alloc *a = p.allocs[i];
 		/* The health timestamp stays what it was. */
 		int64_t ts = a->deploymentstatus
-			? ts_ns(a->deploymentstatus->timestamp) : 0;
+			? nmd_ts_ns(a->deploymentstatus->timestamp) : 0;
 		if ((rc = nmd_allocs_set_deployment_status(txn, a->id, -1, 0, ts,
 							   err)) < 0)
 			goto done;
@@ -601,7 +582,7 @@ static nomad_err set_health(nomad_state_txn *txn, nomad_deployment *d,
 		ds = *old->deploymentstatus;
 	ds.has_healthy = 1;
 	ds.healthy = healthy;
-	ts_set(&when, ts);
+	nmd_ts_set(&when, ts);
 	ds.timestamp = &when;
 	cur.deploymentstatus = &ds;
 	if ((rc = count_alloc(NMD_STATE_MSG_ALLOC, d, old, &cur, &counted, &moved,

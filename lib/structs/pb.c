@@ -503,3 +503,20 @@ void nmd_map_normalize(const nomad_allocator *a, ProtobufCMessage **entries,
 	*n = out;
 	nmd_free(a, tmp);
 }
+
+int64_t nmd_ts_ns(const Nomad__Timestamp *t)
+{
+	return t ? t->seconds * 1000000000LL + t->nanos : 0;
+}
+
+void nmd_ts_set(Nomad__Timestamp *t, int64_t ns)
+{
+	int64_t s = ns / 1000000000LL, r = ns % 1000000000LL;
+	if (r < 0) {
+		r += 1000000000LL;
+		s--;
+	}
+	t->has_seconds = t->has_nanos = 1;
+	t->seconds = s;
+	t->nanos = (int32_t)r;
+}

@@ -52,6 +52,11 @@ bool nmd_pb_grow(const nomad_allocator *a, void **arr, size_t n, size_t size);
 /* Replace *slot's string with a copy of `s` (NULL unsets). */
 bool nmd_pb_set_string(const nomad_allocator *a, char **slot, const char *s);
 
+/* A Timestamp as Unix nanoseconds (NULL: 0), and back (the nanoseconds
+ * kept in [0, 1e9) for times before 1970 too). */
+int64_t nmd_ts_ns(const Nomad__Timestamp *t);
+void nmd_ts_set(Nomad__Timestamp *t, int64_t ns);
+
 /* A map field's messages have `key` (field 1) and `value` (field 2). */
 bool nmd_pb_is_map_entry(const ProtobufCMessageDescriptor *desc);
 /* A "...List" message with one repeated field: a JSON array. */
