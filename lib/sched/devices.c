@@ -493,7 +493,7 @@ nomad_err nmd_devices_load(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 	sn->dev = st;
 	return NOMAD_OK;
 oom:
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+	return nmd_sched_oom(err);
 }
 
 void nmd_devices_release(struct nmd_snode *sn, size_t usage_index)

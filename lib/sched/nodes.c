@@ -36,7 +36,7 @@ nomad_err nmd_sched_nodes_load(struct nmd_eval_ctx *e, nomad_error *err)
 	e->touched = nmd_arena_alloc(e->arena, (e->n_all_nodes + 1) *
 						       sizeof(*e->touched));
 	if (!e->snodes || !e->touched)
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	memset(e->snodes, 0, e->n_all_nodes * sizeof(*e->snodes));
 	for (size_t i = 0; i < e->n_all_nodes; i++)
 		e->snodes[i].n = e->all_nodes[i];
@@ -168,7 +168,7 @@ nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 				  "scheduler: reading the usage of node %s failed",
 				  sn->n->id);
 	if (!(sn->job_count = nmd_calloc(a, groups + 1, sizeof(uint32_t))))
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	e->touched[e->n_touched++] = sn; /* to free what it holds */
 	dynamic_range(sn);
 	res = sn->n->node ? sn->n->node->reservedresources : NULL;
@@ -182,8 +182,7 @@ nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 			bool ok = ports_add(a, sn, reserved, n_reserved);
 			free(reserved);
 			if (!ok)
-				return nmd_seterr(err, NOMAD_ENOMEM,
-						  "scheduler: out of memory");
+				return nmd_sched_oom(err);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -192,8 +191,7 @@ nomad_err nmd_sched_node_usage(struct nmd_eval_ctx *e, struct nmd_snode *sn,
 		sn->mem += x->memory_mb;
 		sn->disk += x->disk_mb;
 		if (!ports_add(a, sn, x->ports, x->n_ports))
-			return nmd_seterr(err, NOMAD_ENOMEM,
-					  "scheduler: out of memory");
+			return nmd_sched_oom(err);
 		if (e->job && x->job_id && x->ns && e->job->id &&
 		    !strcmp(x->job_id, e->job->id) &&
 		    !strcmp(x->ns, e->job->namespace_ ? e->job->namespace_

@@ -16,16 +16,11 @@
 /* Everything in the plan is built in the evaluation's arena. */
 #define PA (&e->plan_alloc)
 
-static nomad_err oom(nomad_error *err)
-{
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
-}
-
 nomad_err nmd_sched_plan_new(struct nmd_eval_ctx *e, nomad_error *err)
 {
 	nomad_plan *p = nmd_pb_new(&nomad__plan__descriptor, PA);
 	if (!p || !nmd_pb_set_string(PA, &p->evalid, e->eval->id))
-		return oom(err);
+		return nmd_sched_oom(err);
 	p->has_priority = 1;
 	p->priority = e->job && e->job->has_priority ? e->job->priority
 		      : e->eval->has_priority	      ? e->eval->priority
@@ -212,11 +207,11 @@ nomad_err nmd_sched_plan_place(struct nmd_eval_ctx *e, size_t tgi,
 	for (size_t i = 0; i < c->n_ports && n_ports < NMD_MAX_PORTS; i++)
 		ports[n_ports++] = c->ports[i];
 	if (!nmd_sched_node_add(e, c->node, ask, ports, n_ports, tgi))
-		return oom(err);
+		return nmd_sched_oom(err);
 	e->n_placed++;
 	return NOMAD_OK;
 fail:
-	return oom(err); /* what was built stays in the arena */
+	return nmd_sched_oom(err); /* what was built stays in the arena */
 }
 
 /* What a stored allocation holds, to give back to its node. */
@@ -371,11 +366,11 @@ nomad_err nmd_sched_plan_stop(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	nomad_alloc *stop = copy_into(e, a, list);
 	nomad_err rc;
 	if (!stop || !remember_stop(e, a))
-		return oom(err);
+		return nmd_sched_oom(err);
 	stop->has_desiredstatus = 1;
 	stop->desiredstatus = NOMAD__ALLOCATION__DESIRED_STATUS_KIND__stop;
 	if (!nmd_pb_set_string(PA, &stop->desireddescription, why))
-		return oom(err);
+		return nmd_sched_oom(err);
 	if (client_status) {
 		stop->has_clientstatus = 1;
 		stop->clientstatus = client_status;
@@ -415,7 +410,7 @@ nomad_err nmd_sched_plan_failed(struct nmd_eval_ctx *e, const char *tg,
 			   PA) != NOMAD_OK ||
 	    !NMD_PB_APPEND(PA, e->failed, e->n_failed, entry)) {
 		nmd_pb_free(entry, PA);
-		return oom(err);
+		return nmd_sched_oom(err);
 	}
 	return NOMAD_OK;
 }
@@ -452,7 +447,7 @@ nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 		return NOMAD_OK;
 	if (!(t = a->rescheduletracker =
 		      nmd_pb_new(&nomad__reschedule_tracker__descriptor, PA)))
-		return oom(err);
+		return nmd_sched_oom(err);
 	for (size_t i = 0; old && i < old->n_events; i++) {
 		Nomad__RescheduleEvent *copy = NULL;
 		if (!keep_event(e, policy, old, i))
@@ -460,13 +455,13 @@ nomad_err nmd_sched_track_reschedule(struct nmd_eval_ctx *e,
 		if (nomad_msg_copy((ProtobufCMessage **)&copy, &old->events[i]->base,
 				   PA) != NOMAD_OK ||
 		    !NMD_PB_APPEND(PA, t->events, t->n_events, copy))
-			return oom(err);
+			return nmd_sched_oom(err);
 	}
 	if (!(ev = nmd_pb_new(&nomad__reschedule_event__descriptor, PA)) ||
 	    !nmd_pb_set_string(PA, &ev->prevallocid, previous->id) ||
 	    !nmd_pb_set_string(PA, &ev->prevnodeid, previous->nodeid) ||
 	    !NMD_PB_APPEND(PA, t->events, t->n_events, ev))
-		return oom(err);
+		return nmd_sched_oom(err);
 	ev->has_rescheduletime = ev->has_delay = 1;
 	ev->rescheduletime = e->now;
 	ev->delay = delay;
@@ -529,7 +524,7 @@ nomad_err nmd_sched_follow_up(struct nmd_eval_ctx *e, const nomad_alloc *a,
 	/* The failed allocation learns which evaluation will replace it. */
 	if (!f || !(u = nmd_sched_plan_update(e, a)) ||
 	    !nmd_pb_set_string(PA, &u->followupevalid, f->id))
-		return oom(err);
+		return nmd_sched_oom(err);
 	return NOMAD_OK;
 }
 
@@ -556,7 +551,7 @@ nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err)
 		return NOMAD_OK;
 	if (!(an = e->plan->annotations =
 		      nmd_pb_new(&nomad__plan_annotations__descriptor, PA)))
-		return oom(err);
+		return nmd_sched_oom(err);
 	for (size_t g = 0; g < e->job->n_taskgroups; g++) {
 		Nomad__DesiredUpdatesEntry *entry;
 		if (!e->desired[g])
@@ -567,7 +562,7 @@ nomad_err nmd_sched_annotate(struct nmd_eval_ctx *e, nomad_error *err)
 				       e->job->taskgroups[g]->name) ||
 		    !NMD_PB_APPEND(PA, an->desiredtgupdates,
 				   an->n_desiredtgupdates, entry))
-			return oom(err);
+			return nmd_sched_oom(err);
 		entry->value = e->desired[g];
 	}
 	return nmd_sched_annotate_preempted(e, an, err);

@@ -49,11 +49,6 @@
 #define PRIORITY_DELTA 10        /* only jobs this far below are evicted */
 #define MAX_PARALLEL_PENALTY 50.0
 
-static nomad_err oom(nomad_error *err)
-{
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
-}
-
 bool nmd_preempt_enabled(const nomad_scheduler_config *cfg, int type)
 {
 	const Nomad__PreemptionConfig *p = cfg ? cfg->preemptionconfig : NULL;
@@ -460,7 +455,7 @@ nomad_err nmd_sched_annotate_preempted(struct nmd_eval_ctx *e,
 					   &list->items[k]->base, PA) != NOMAD_OK ||
 			    !NMD_PB_APPEND(PA, an->preemptedallocs,
 					   an->n_preemptedallocs, copy))
-				return oom(err);
+				return nmd_sched_oom(err);
 		}
 	}
 	return NOMAD_OK;
@@ -497,7 +492,7 @@ static nomad_err preemption_eval(struct nmd_eval_ctx *e,
 	    !nmd_pb_set_string(PA, &ev->namespace_, u->ns ? u->ns : "default") ||
 	    !nmd_pb_set_string(PA, &ev->triggeredby, "preemption") ||
 	    !nmd_pb_set_string(PA, &ev->jobid, u->job_id))
-		return oom(err);
+		return nmd_sched_oom(err);
 	ev->has_type = ev->has_priority = ev->has_status = 1;
 	ev->type = u->job_type ? u->job_type : NOMAD__JOB_TYPE__service;
 	ev->priority = u->job_priority;

@@ -183,7 +183,7 @@ nomad_err nmd_props_init(struct nmd_eval_ctx *e, nomad_error *err)
 		return NOMAD_OK;
 	if (!(p = nmd_arena_alloc(e->arena, sizeof(*p))) ||
 	    !(p->sets = nmd_arena_alloc(e->arena, n * sizeof(*p->sets))))
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	for (size_t i = 0; i < job->n_constraints; i++)
 		if (is_distinct_property(job->constraints[i]))
 			set_up(e, &p->sets[k++], job->constraints[i], -1);

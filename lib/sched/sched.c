@@ -45,7 +45,7 @@ nomad_err nomad_sched_new(nomad_sched **out, const nomad_sched_config *cfg,
 				  "scheduler: the planner ops are incomplete or "
 				  "of an unknown version");
 	if (!(s = nmd_calloc(cfg->allocator, 1, sizeof(*s))))
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	nmd_ctx_init(&s->ctx, cfg->allocator, cfg->log_cb, cfg->log_userdata,
 		     cfg->log_level, NULL, NULL);
 	nmd_arena_init(&s->arena, s->ctx.alloc);
@@ -191,11 +191,6 @@ nomad_err nmd_sched_oom(nomad_error *err)
 	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
 }
 
-static nomad_err oom(nomad_error *err)
-{
-	return nmd_sched_oom(err);
-}
-
 /* The blocked evaluation for placements that did not fit: a new one, or,
  * when the evaluation was itself blocked, that one back to waiting with
  * what it learnt (Nomad's ReblockEval). */
@@ -208,7 +203,7 @@ static nomad_err block(struct nmd_eval_ctx *e, const char *trigger,
 	nomad_err rc;
 	if (reblock ? nomad_eval_copy(&b, ev) != NOMAD_OK
 		    : !(b = nomad_eval_new()))
-		return oom(err);
+		return nmd_sched_oom(err);
 	if (reblock) {
 		snprintf(id_out, NOMAD_UUID_LEN + 1, "%s", ev->id);
 	} else {
@@ -219,7 +214,7 @@ static nomad_err block(struct nmd_eval_ctx *e, const char *trigger,
 		    !nmd_pb_set_string(NULL, &b->jobid, ev->jobid) ||
 		    !nmd_pb_set_string(NULL, &b->previouseval, ev->id)) {
 			nomad_eval_free(b);
-			return oom(err);
+			return nmd_sched_oom(err);
 		}
 		b->has_priority = ev->has_priority;
 		b->priority = ev->priority;
@@ -262,7 +257,7 @@ static nomad_err finish(struct nmd_eval_ctx *e, int status, const char *desc,
 	nomad_eval *out = NULL;
 	nomad_err rc;
 	if (nomad_eval_copy(&out, e->eval) != NOMAD_OK)
-		return oom(err);
+		return nmd_sched_oom(err);
 	out->has_status = 1;
 	out->status = status;
 	if (!nmd_pb_set_string(NULL, &out->statusdescription, desc) ||
@@ -297,7 +292,7 @@ static nomad_err finish(struct nmd_eval_ctx *e, int status, const char *desc,
 	return NOMAD_OK;
 fail:
 	nomad_eval_free(out);
-	return oom(err);
+	return nmd_sched_oom(err);
 }
 
 nomad_err nomad_sched_process(nomad_sched *s, const nomad_sched_input *in,

@@ -178,7 +178,7 @@ nomad_err nmd_sched_stack_init(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	st->e = e;
 	if (!(st->cands = nmd_calloc(a, e->n_all_nodes ? e->n_all_nodes : 1,
 				     sizeof(*st->cands))))
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	for (size_t i = 0; i < e->n_all_nodes; i++) {
 		const nomad_sched_node *n = e->snodes[i].n;
 		if (n->status != NOMAD__NODE__STATUS_KIND__ready || !n->eligible ||
@@ -228,8 +228,7 @@ nomad_err nmd_sched_stack_eligibility(struct nmd_stack *st, nomad_error *err)
 		    !nmd_pb_set_string(PA, &b->key, st->memo[i].class) ||
 		    !NMD_PB_APPEND(PA, e->class_elig, e->n_class_elig, b)) {
 			nmd_pb_free(b, PA);
-			return nmd_seterr(err, NOMAD_ENOMEM,
-					  "scheduler: out of memory");
+			return nmd_sched_oom(err);
 		}
 		b->has_value = 1;
 		b->value = st->memo[i].job_ok == CLASS_FEASIBLE;
@@ -800,7 +799,7 @@ nomad_err nmd_sched_select(struct nmd_stack *st, size_t tgi,
 		have_best = true;
 	}
 	if (!write_scores(&e->plan_alloc, m, &top))
-		return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		return nmd_sched_oom(err);
 	if (have_best) {
 		*out = best;
 		*found = true;
@@ -817,7 +816,7 @@ nomad_err nmd_sched_select_node(struct nmd_stack *st, struct nmd_snode *sn,
 	struct top_scores top = {0};
 	nomad_err rc = try_node(st, sn, tgi, ask, m, &top, out, found, err);
 	if (rc >= 0 && !write_scores(&st->e->plan_alloc, m, &top))
-		rc = nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
+		rc = nmd_sched_oom(err);
 	return rc;
 }
 

@@ -24,11 +24,6 @@
 #include "structs/pb.h"
 
 
-static nomad_err oom(nomad_error *err)
-{
-	return nmd_seterr(err, NOMAD_ENOMEM, "scheduler: out of memory");
-}
-
 /* What one node holds of one task group. */
 struct on_node {
 	const nomad_alloc *live;         /* the one kept, if any */
@@ -46,7 +41,7 @@ static nomad_err place_on(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	bool found;
 	nomad_err rc;
 	if (!m)
-		return oom(err);
+		return nmd_sched_oom(err);
 	st->alloc_name = name; /* per_alloc host volumes */
 	rc = nmd_sched_select_node(st, sn, tgi, ask, m, &c, &found, err);
 	st->alloc_name = NULL;
@@ -121,7 +116,7 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 	char name[512];
 	nomad_err rc;
 	if (!on)
-		return oom(err);
+		return nmd_sched_oom(err);
 	memset(on, 0, e->n_all_nodes * sizeof(*on));
 	nmd_sched_ask(tg, &ask);
 	snprintf(name, sizeof(name), "%s.%s[0]", e->job->id, tg->name);
@@ -169,7 +164,7 @@ static nomad_err next_rolling(struct nmd_eval_ctx *e,
 	nomad_eval *f = nmd_sched_followup_eval(e, e->now + wait,
 						"rolling-update");
 	if (!f)
-		return oom(err);
+		return nmd_sched_oom(err);
 	/* Nomad's rolling evaluation waits (Wait), rather than until. */
 	f->waituntil = NULL; /* in the arena */
 	f->has_wait = 1;
