@@ -394,16 +394,12 @@ static nomad_err compute_updates(struct group *g, size_t *n_destructive,
 			r->destructive = true;
 			(*n_destructive)++;
 		} else if (kind == NOMAD_UPDATE_INPLACE && !r->terminal) {
-			nomad_alloc *copy = nmd_sched_plan_update(e, r->a);
-			r->inplace = true;
+			nomad_alloc *copy = nmd_sched_update_in_place(e, r->a);
 			(*n_inplace)++;
 			NMD_DESIRED(e, g->tgi, inplaceupdate);
 			if (!copy || !NMD_PB_APPEND(PA, g->dep->inplace,
 						    g->dep->n_inplace, copy))
 				return nmd_sched_oom(err);
-			copy->has_jobversion = 1;
-			copy->jobversion = e->job->version;
-			e->n_updated++;
 		} else {
 			NMD_DESIRED(e, g->tgi, ignore);
 		}
@@ -861,16 +857,16 @@ nomad_err nmd_sched_stop_all(struct nmd_eval_ctx *e,
 
 /* An in-place update: the same allocation, on the same node, running the
  * new job version. */
-nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
-				    const nomad_alloc *a, nomad_error *err)
+nomad_alloc *nmd_sched_update_in_place(struct nmd_eval_ctx *e,
+				       const nomad_alloc *a)
 {
 	nomad_alloc *u = nmd_sched_plan_update(e, a);
 	if (!u)
-		return nmd_sched_oom(err);
+		return NULL;
 	u->has_jobversion = 1;
 	u->jobversion = e->job->has_version ? e->job->version : 0;
 	e->n_updated++;
-	return NOMAD_OK;
+	return u;
 }
 
 /* How a running allocation meets the job's current version. */

@@ -45,7 +45,7 @@ struct ralloc {
 	enum bucket bucket;
 	bool canary;       /* one of the current deployment's canaries */
 	bool terminal;
-	bool destructive, inplace;
+	bool destructive;
 	bool disconnecting; /* on a disconnected node: kept while replaced */
 	const char *followup; /* a lost one's stop waits for this eval */
 	int64_t delay;     /* of a reschedule now */

@@ -470,8 +470,10 @@ nomad_err nmd_sched_stop_unknown_groups(struct nmd_eval_ctx *e,
 					nomad_error *err);
 bool nmd_sched_client_terminal(const nomad_alloc *a);
 bool nmd_sched_server_terminal(const nomad_alloc *a);
-nomad_err nmd_sched_update_in_place(struct nmd_eval_ctx *e,
-				    const nomad_alloc *a, nomad_error *err);
+/* Move `a` to the job's current version in place: its copy in the plan,
+ * or NULL when out of memory. */
+nomad_alloc *nmd_sched_update_in_place(struct nmd_eval_ctx *e,
+				       const nomad_alloc *a);
 nomad_update_kind nmd_sched_update_kind(const struct nmd_eval_ctx *e,
 					const nomad_alloc *a,
 					const char *group);

@@ -128,7 +128,8 @@ static nomad_err schedule_group(struct nmd_eval_ctx *e, struct nmd_stack *st,
 			nomad_update_kind kind = nmd_sched_update_kind(e, a, tg->name);
 			if (kind == NOMAD_UPDATE_INPLACE) {
 				NMD_DESIRED(e, tgi, inplaceupdate);
-				rc = nmd_sched_update_in_place(e, a, err);
+				if (!nmd_sched_update_in_place(e, a))
+					rc = nmd_sched_oom(err);
 			} else if (kind == NOMAD_UPDATE_DESTRUCTIVE && *limit == 0) {
 				NMD_DESIRED(e, tgi, ignore);
 				*limited = true;
