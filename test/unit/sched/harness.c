@@ -529,25 +529,31 @@ static void commit_deployments(struct th_cluster *c, const nomad_plan *plan)
 	}
 }
 
-/* Evict what the plan preempts, as the state store's plan apply does. */
-static void commit_preemptions(struct th_cluster *c, const nomad_plan *plan,
-			       nomad_plan_result *r)
+/* What the plan stops (NodeUpdate) or evicts (NodePreemptions), as the
+ * state store's plan apply writes it; the result lists what was kept. */
+static void commit_stops(struct th_cluster *c,
+			 Nomad__AllocationListEntry *const *lists, size_t n,
+			 Nomad__AllocationListEntry ***kept, size_t *n_kept)
 {
-	for (size_t i = 0; i < plan->n_nodepreemptions; i++) {
-		const Nomad__AllocationListEntry *e = plan->nodepreemptions[i];
+	for (size_t i = 0; i < n; i++) {
+		const Nomad__AllocationListEntry *e = lists[i];
 		if (c->reject_node && !strcmp(e->key, c->reject_node))
 			continue;
-		append_list(&r->nodepreemptions, &r->n_nodepreemptions, e);
+		append_list(kept, n_kept, e);
 		for (size_t k = 0; k < e->value->n_items; k++) {
-			const nomad_alloc *p = e->value->items[k];
-			nomad_alloc *a = find_alloc(c, p->id);
+			const nomad_alloc *u = e->value->items[k];
+			nomad_alloc *a = find_alloc(c, u->id);
 			CHECK(a != NULL);
 			a->has_desiredstatus = 1;
-			a->desiredstatus = p->desiredstatus;
-			CHECK(nmd_pb_set_string(NULL, &a->preemptedbyallocation,
-						p->preemptedbyallocation));
+			a->desiredstatus = u->desiredstatus;
+			if (u->has_clientstatus)
+				a->clientstatus = u->clientstatus;
 			CHECK(nmd_pb_set_string(NULL, &a->desireddescription,
-						p->desireddescription));
+						u->desireddescription));
+			CHECK(nmd_pb_set_string(NULL, &a->preemptedbyallocation,
+						u->preemptedbyallocation));
+			CHECK(nmd_pb_set_string(NULL, &a->followupevalid,
+						u->followupevalid));
 			a->modifyindex = c->index;
 		}
 	}
@@ -564,21 +570,8 @@ static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 	c->plans[c->n_plans++] = copy;
 	c->index++;
 	commit_deployments(c, plan);
-	for (size_t i = 0; i < plan->n_nodeupdate; i++) {
-		const Nomad__AllocationListEntry *e = plan->nodeupdate[i];
-		if (c->reject_node && !strcmp(e->key, c->reject_node))
-			continue;
-		append_list(&r->nodeupdate, &r->n_nodeupdate, e);
-		for (size_t k = 0; k < e->value->n_items; k++) {
-			const nomad_alloc *u = e->value->items[k];
-			nomad_alloc *a = find_alloc(c, u->id);
-			CHECK(a != NULL);
-			a->desiredstatus = u->desiredstatus;
-			if (u->has_clientstatus)
-				a->clientstatus = u->clientstatus;
-			a->modifyindex = c->index;
-		}
-	}
+	commit_stops(c, plan->nodeupdate, plan->n_nodeupdate, &r->nodeupdate,
+		     &r->n_nodeupdate);
 	for (size_t i = 0; i < plan->n_nodeallocation; i++) {
 		const Nomad__AllocationListEntry *e = plan->nodeallocation[i];
 		if (c->reject_node && !strcmp(e->key, c->reject_node)) {
@@ -618,7 +611,8 @@ static nomad_err op_submit_plan(void *ud, const nomad_plan *plan,
 			}
 		}
 	}
-	commit_preemptions(c, plan, r);
+	commit_stops(c, plan->nodepreemptions, plan->n_nodepreemptions,
+		     &r->nodepreemptions, &r->n_nodepreemptions);
 	if (r->n_rejectednodes) {
 		r->has_refreshindex = 1;
 		r->refreshindex = c->index;
